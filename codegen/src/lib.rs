@@ -1,0 +1,235 @@
+//! The one place that turns `openapi.yaml` into Rust code.
+//!
+//! `build.rs` of the `lumin` crate and `cargo xtask` both call [`generate`], so what the
+//! snapshots show is what users compile. The spec describes the API as documented;
+//! [`prepare_for_progenitor`] then takes out what progenitor cannot express, and records
+//! it in [`Handwritten`] so the crate's handwritten modules cover it:
+//!
+//! - request bodies other than JSON (`multipart/form-data` uploads), which the
+//!   `files` module sends;
+//! - required header parameters that have a default (`X-Lumin-API-Version: 1.1`), which
+//!   the client sets on every request of that operation, so callers never pass them.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use proc_macro2::TokenStream;
+use openapiv3::{OpenAPI, Parameter, ParameterSchemaOrContent, ReferenceOr};
+use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
+
+/// An error while reading the spec or generating code from it.
+#[derive(Debug)]
+pub struct Error(String);
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Error {}
+
+fn err(context: &str, e: impl std::fmt::Display) -> Error {
+    Error(format!("{context}: {e}"))
+}
+
+/// Schemas whose Rust type is handwritten in the `lumin` crate instead of generated:
+/// (schema name, Rust type, traits the type implements).
+pub const REPLACEMENTS: &[(&str, &str, &[TypeImpl])] = &[
+    ("Error", "crate::error::ApiErrorBody", &[]),
+    ("UnixMillis", "crate::time::Timestamp<crate::time::Millis>", &[TypeImpl::Display]),
+    ("UnixMillisText", "crate::time::Timestamp<crate::time::Millis>", &[TypeImpl::Display]),
+    ("UnixMillisLenient", "crate::time::Timestamp<crate::time::Millis>", &[TypeImpl::Display]),
+    ("UnixSeconds", "crate::time::Timestamp<crate::time::Seconds>", &[TypeImpl::Display]),
+    ("DateTime", "crate::time::Timestamp<crate::time::Rfc3339>", &[TypeImpl::Display]),
+    ("DueDate", "crate::expiry::DueDate", &[TypeImpl::Display]),
+    (
+        "SigningSessionExpiry",
+        "crate::expiry::SigningSessionExpiry",
+        &[TypeImpl::Display, TypeImpl::Default],
+    ),
+    ("Page", "crate::limits::Page", &[TypeImpl::Display, TypeImpl::Default]),
+    ("PageLimit", "crate::limits::PageLimit", &[TypeImpl::Display, TypeImpl::Default]),
+    ("TotalCount", "crate::wire::Count", &[TypeImpl::Display]),
+    ("SignerGroup", "crate::wire::SignerGroup", &[TypeImpl::Display]),
+    ("Collections", "crate::limits::Collections", &[TypeImpl::Default]),
+    ("MergeDocumentIds", "crate::limits::BoundedVec<String, 2, 20>", &[]),
+    ("MergeFileUrls", "crate::limits::BoundedVec<String, 2, 20>", &[]),
+    ("ReminderEmails", "crate::limits::BoundedVec<String, 1>", &[]),
+];
+
+/// The generator settings used for the `lumin` crate.
+pub fn settings() -> GenerationSettings {
+    let mut settings = GenerationSettings::new();
+    settings
+        .with_interface(InterfaceStyle::Builder)
+        .with_tag(TagStyle::Merged)
+        .with_inner_type(quote_inner())
+        .with_hooks(HooksMode::Expected)
+        .with_map_type("::std::collections::BTreeMap")
+        .with_derive("PartialEq");
+    for (schema, rust_type, impls) in REPLACEMENTS {
+        settings.with_replacement(schema, rust_type, impls.iter().cloned());
+    }
+    settings
+}
+
+fn quote_inner() -> TokenStream {
+    quote::quote!(crate::client::ClientState)
+}
+
+/// What the spec says that the generated code leaves to handwritten code.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Handwritten {
+    /// Operation id to the non-JSON request media types taken out of it.
+    pub other_request_media: BTreeMap<String, Vec<String>>,
+    /// Operation id to required headers with a default: (header name, default value).
+    pub default_headers: BTreeMap<String, Vec<(String, String)>>,
+}
+
+/// The output of one generator run.
+#[derive(Debug, Clone)]
+pub struct Generated {
+    /// The client and its types, formatted.
+    pub client: String,
+    /// Typed `httpmock` helpers for every operation, formatted.
+    pub httpmock: String,
+    /// What handwritten code covers.
+    pub handwritten: Handwritten,
+}
+
+/// Reads an OpenAPI document (YAML or JSON).
+pub fn load_spec(path: &Path) -> Result<OpenAPI, Error> {
+    let text = std::fs::read_to_string(path).map_err(|e| err(&path.display().to_string(), e))?;
+    serde_yaml::from_str(&text).map_err(|e| err(&path.display().to_string(), e))
+}
+
+/// Takes out of `spec` what progenitor cannot express, and says what was taken.
+pub fn prepare_for_progenitor(spec: &mut OpenAPI) -> Handwritten {
+    let mut handwritten = Handwritten::default();
+    let component_params = spec
+        .components
+        .as_ref()
+        .map(|c| c.parameters.clone())
+        .unwrap_or_default();
+    for (_, item) in spec.paths.paths.iter_mut() {
+        let ReferenceOr::Item(item) = item else { continue };
+        for op in operations_mut(item) {
+            let Some(id) = op.operation_id.clone() else { continue };
+            if let Some(ReferenceOr::Item(body)) = op.request_body.as_mut() {
+                let others: Vec<String> = body
+                    .content
+                    .keys()
+                    .filter(|media| media.as_str() != "application/json")
+                    .cloned()
+                    .collect();
+                if !others.is_empty() && body.content.contains_key("application/json") {
+                    for media in &others {
+                        body.content.shift_remove(media);
+                    }
+                    handwritten.other_request_media.insert(id.clone(), others);
+                }
+            }
+            let mut defaults = Vec::new();
+            let resolve = |p: &ReferenceOr<Parameter>| -> Option<Parameter> {
+                match p {
+                    ReferenceOr::Item(p) => Some(p.clone()),
+                    ReferenceOr::Reference { reference } => reference
+                        .strip_prefix("#/components/parameters/")
+                        .and_then(|name| component_params.get(name))
+                        .and_then(|p| p.as_item().cloned()),
+                }
+            };
+            op.parameters.retain(|p| {
+                let Some(Parameter::Header { parameter_data, .. }) = resolve(p) else {
+                    return true;
+                };
+                let default = match &parameter_data.format {
+                    ParameterSchemaOrContent::Schema(ReferenceOr::Item(schema)) => {
+                        schema.schema_data.default.clone()
+                    }
+                    _ => None,
+                };
+                match (parameter_data.required, default) {
+                    (true, Some(serde_json::Value::String(value))) => {
+                        defaults.push((parameter_data.name.clone(), value));
+                        false
+                    }
+                    _ => true,
+                }
+            });
+            if !defaults.is_empty() {
+                handwritten.default_headers.insert(id, defaults);
+            }
+        }
+    }
+    handwritten
+}
+
+fn operations_mut(item: &mut openapiv3::PathItem) -> impl Iterator<Item = &mut openapiv3::Operation> {
+    [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.options,
+        &mut item.head,
+        &mut item.patch,
+        &mut item.trace,
+    ]
+    .into_iter()
+    .filter_map(Option::as_mut)
+}
+
+/// Rust source for the facts in [`Handwritten`] that the client needs at run time.
+fn handwritten_tables(handwritten: &Handwritten) -> String {
+    let mut out = String::from(
+        "/// Required headers with a default, by operation id: the client sets them.\n\
+         pub(crate) const DEFAULT_HEADERS: &[(&str, &[(&str, &str)])] = &[\n",
+    );
+    for (op, headers) in &handwritten.default_headers {
+        // progenitor reports operation ids in snake case.
+        let op = op.replace('-', "_");
+        let _ = write!(out, "    ({op:?}, &[");
+        for (name, value) in headers {
+            let _ = write!(out, "({name:?}, {value:?}), ");
+        }
+        out.push_str("]),\n");
+    }
+    out.push_str("];\n");
+    out
+}
+
+fn format(tokens: TokenStream, what: &str) -> Result<String, Error> {
+    let file: syn::File = syn::parse2(tokens).map_err(|e| err(what, e))?;
+    Ok(prettyplease::unparse(&file))
+}
+
+/// Generates the client, its types and the httpmock helpers from the spec at `path`.
+pub fn generate(path: &Path) -> Result<Generated, Error> {
+    let mut spec = load_spec(path)?;
+    generate_from(&mut spec)
+}
+
+/// Generates from an already loaded spec (which is prepared in place).
+pub fn generate_from(spec: &mut OpenAPI) -> Result<Generated, Error> {
+    let handwritten = prepare_for_progenitor(spec);
+    let mut generator = Generator::new(&settings());
+    let tokens = generator
+        .generate_tokens(spec)
+        .map_err(|e| err("generating the client", e))?;
+    let mut client = format(tokens, "formatting the client")?;
+    client.push('\n');
+    client.push_str(&handwritten_tables(&handwritten));
+    let mut mock_generator = Generator::new(&settings());
+    let mock_tokens = mock_generator
+        .httpmock(spec, "crate")
+        .map_err(|e| err("generating httpmock helpers", e))?;
+    let httpmock = format(mock_tokens, "formatting httpmock helpers")?;
+    Ok(Generated {
+        client,
+        httpmock,
+        handwritten,
+    })
+}

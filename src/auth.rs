@@ -3,7 +3,7 @@
 //! Lumin accepts an API key in the `X-API-KEY` header or as the user name of HTTP Basic
 //! authentication (with an empty password), and OAuth 2.0 access tokens as
 //! `Authorization: Bearer`. A [`TokenSource`] supplies access tokens that change over
-//! time (see [`crate::oauth`]); the client asks it for a token before every request and,
+//! time (see the `oauth` module); the client asks it for a token before every request and,
 //! after a `401`, for one refreshed token and a single retry.
 
 use std::fmt;
@@ -71,7 +71,9 @@ impl Credentials {
 
     /// The header that carries a static credential, marked sensitive; `None` for a
     /// token source, whose header is set per request.
-    pub(crate) fn static_header(&self) -> Result<Option<(HeaderName, HeaderValue)>, InvalidCredential> {
+    pub(crate) fn static_header(
+        &self,
+    ) -> Result<Option<(HeaderName, HeaderValue)>, InvalidCredential> {
         let (name, value) = match self {
             Self::ApiKey(key) => (API_KEY_HEADER, key.expose_secret().to_owned()),
             Self::ApiKeyBasic(key) => {
@@ -79,7 +81,13 @@ impl Credentials {
                     .encode(format!("{}:", key.expose_secret()));
                 (AUTHORIZATION, format!("Basic {encoded}"))
             }
-            Self::Bearer(token) => (AUTHORIZATION, bearer_value(token)?.to_str().map_err(|_| InvalidCredential)?.to_owned()),
+            Self::Bearer(token) => (
+                AUTHORIZATION,
+                bearer_value(token)?
+                    .to_str()
+                    .map_err(|_| InvalidCredential)?
+                    .to_owned(),
+            ),
             Self::TokenSource(_) => return Ok(None),
         };
         let mut value = HeaderValue::from_str(&value).map_err(|_| InvalidCredential)?;

@@ -5,7 +5,7 @@
 //!
 //! - set the required headers the spec gives a default (`X-Lumin-API-Version: 1.1` on
 //!   List Templates), so callers never pass them;
-//! - take an access token from a [`TokenSource`](crate::auth::TokenSource) when one is
+//! - take an access token from a [`TokenSource`] when one is
 //!   configured, and after a `401` refresh once and retry once;
 //! - keep the raw body of every error response, so a body that is not the documented
 //!   envelope still reaches the caller with its status (see [`crate::Error`]).
@@ -21,7 +21,7 @@ use reqwest::{Request, Response, StatusCode};
 
 use crate::auth::{Credentials, InvalidCredential, TokenSource, bearer_value};
 use crate::clock::{SharedClock, SystemClock};
-use crate::error::{ApiErrorBody, RAW_BODY_MARKER, RawBody};
+use crate::error::{ApiErrorBody, RawBody};
 
 /// The production base URL of the Lumin API.
 pub const DEFAULT_BASE_URL: &str = "https://api.luminpdf.com/v1";
@@ -233,7 +233,10 @@ impl ClientHooks<ClientState> for crate::Client {
     ) -> Result<(), progenitor_client::Error<E>> {
         prepare(self, request, info.operation_id)
             .await
-            .map_err(progenitor_client::Error::Custom)
+            .map_err(|e| match e {
+                PrepareError::Token(message) => progenitor_client::Error::Custom(message),
+                PrepareError::Invalid(e) => progenitor_client::Error::InvalidRequest(e.to_string()),
+            })
     }
 
     async fn exec(&self, request: Request, _info: &OperationInfo) -> reqwest::Result<Response> {
@@ -241,12 +244,42 @@ impl ClientHooks<ClientState> for crate::Client {
     }
 }
 
-/// Sets defaults and credentials on a request of operation `operation_id`.
+/// Why a request was not sent.
+#[derive(Debug)]
+pub(crate) enum PrepareError {
+    /// The token source had no usable token.
+    Token(String),
+    /// The body breaks a rule the spec states.
+    Invalid(crate::files::FilesError),
+}
+
+impl From<PrepareError> for crate::Error {
+    fn from(error: PrepareError) -> Self {
+        match error {
+            PrepareError::Token(message) => Self::Auth(message),
+            PrepareError::Invalid(e) => Self::Files(e),
+        }
+    }
+}
+
+/// Checks a JSON body against the spec's exclusive fields, sets default headers and
+/// credentials on a request of operation `operation_id`.
 pub(crate) async fn prepare(
     client: &crate::Client,
     request: &mut Request,
     operation_id: &str,
-) -> Result<(), String> {
+) -> Result<(), PrepareError> {
+    let is_json = request
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if is_json
+        && let Some(body) = request.body().and_then(|b| b.as_bytes())
+        && let Ok(value) = serde_json::from_slice::<serde_json::Value>(body)
+    {
+        crate::files::check_exclusive(operation_id, &value, &[], false)
+            .map_err(PrepareError::Invalid)?;
+    }
     let headers = request.headers_mut();
     headers.remove(GENERATOR_VERSION_HEADER);
     for (op, defaults) in crate::generated::DEFAULT_HEADERS {
@@ -259,8 +292,11 @@ pub(crate) async fn prepare(
         }
     }
     if let Some(source) = &client.inner().token_source {
-        let token = source.access_token().await.map_err(|e| e.to_string())?;
-        let value = bearer_value(&token).map_err(|e| e.to_string())?;
+        let token = source
+            .access_token()
+            .await
+            .map_err(|e| PrepareError::Token(e.to_string()))?;
+        let value = bearer_value(&token).map_err(|e| PrepareError::Token(e.to_string()))?;
         request.headers_mut().insert(AUTHORIZATION, value);
     }
     Ok(())
@@ -282,13 +318,12 @@ pub(crate) async fn execute(client: &crate::Client, request: Request) -> reqwest
             .ok()
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(|t| secrecy::SecretString::from(t.to_owned()));
-        if let Some(rejected) = rejected {
-            if let Ok(token) = source.refresh_rejected(&rejected).await {
-                if let Ok(value) = bearer_value(&token) {
-                    retry.headers_mut().insert(AUTHORIZATION, value);
-                    response = http.execute(retry).await?;
-                }
-            }
+        if let Some(rejected) = rejected
+            && let Ok(token) = source.refresh_rejected(&rejected).await
+            && let Ok(value) = bearer_value(&token)
+        {
+            retry.headers_mut().insert(AUTHORIZATION, value);
+            response = http.execute(retry).await?;
         }
     }
     keep_error_body(response).await
@@ -318,8 +353,10 @@ async fn keep_error_body(response: Response) -> reqwest::Result<Response> {
     *rebuilt.version_mut() = version;
     *rebuilt.headers_mut() = headers;
     if status.is_client_error() {
-        rebuilt.headers_mut().remove(reqwest::header::CONTENT_LENGTH);
-        let _ = RAW_BODY_MARKER;
+        // The body may have been wrapped (see `RAW_BODY_MARKER`).
+        rebuilt
+            .headers_mut()
+            .remove(reqwest::header::CONTENT_LENGTH);
     }
     rebuilt.extensions_mut().insert(RawBody(raw));
     Ok(Response::from(rebuilt))

@@ -59,6 +59,10 @@ pub enum Error {
     /// A documented expiry rule was broken; the request was not sent.
     #[error(transparent)]
     Expiry(#[from] ExpiryError),
+    /// Document inputs that exclude each other were combined, or an upload could not be
+    /// encoded; the request was not sent.
+    #[error(transparent)]
+    Files(#[from] crate::files::FilesError),
 }
 
 impl Error {
@@ -84,7 +88,7 @@ impl Error {
 #[derive(Debug, Clone)]
 pub(crate) struct RawBody(pub(crate) Bytes);
 
-/// The marker under which the client hands a non-envelope error body to the generated
+/// The marker under which (see [`ApiErrorBody`]) the client hands a non-envelope error body to the generated
 /// decoder (base64), so that its status is not lost.
 pub(crate) const RAW_BODY_MARKER: &str = "$lumin_raw_body_base64";
 

@@ -137,7 +137,7 @@ impl DueDate {
 
     /// The due date `from_now` after the clock's now; `from_now` must not be zero.
     pub fn after(from_now: Duration, clock: &dyn Clock) -> Result<Self, ExpiryError> {
-        Self::at(clock.now().add(from_now), clock)
+        Self::at(clock.now() + from_now, clock)
     }
 
     /// The instant.

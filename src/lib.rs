@@ -6,6 +6,7 @@ pub mod client;
 pub mod clock;
 pub mod error;
 pub mod expiry;
+pub mod files;
 pub mod limits;
 pub mod time;
 pub mod wire;

@@ -70,7 +70,9 @@ impl sealed::Sealed for Seconds {}
 impl Encoding for Seconds {
     const NAME: &'static str = "seconds since the Unix epoch (integer or digit string)";
     fn decode_integer(value: i128) -> Option<i64> {
-        value.checked_mul(1000).and_then(|ms| i64::try_from(ms).ok())
+        value
+            .checked_mul(1000)
+            .and_then(|ms| i64::try_from(ms).ok())
     }
     fn decode_str(value: &str) -> Option<i64> {
         digits(value).and_then(Self::decode_integer)
@@ -147,14 +149,14 @@ impl<E: Encoding> Timestamp<E> {
         Timestamp::from_unix_millis(self.millis)
     }
 
-    /// The instant `by` later (saturating).
-    pub fn add(self, by: Duration) -> Self {
+    /// The instant `by` later (saturating); also `timestamp + duration`.
+    pub fn saturating_add(self, by: Duration) -> Self {
         let by = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
         Self::from_unix_millis(self.millis.saturating_add(by))
     }
 
-    /// The instant `by` earlier (saturating).
-    pub fn sub(self, by: Duration) -> Self {
+    /// The instant `by` earlier (saturating); also `timestamp - duration`.
+    pub fn saturating_sub(self, by: Duration) -> Self {
         let by = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
         Self::from_unix_millis(self.millis.saturating_sub(by))
     }
@@ -183,6 +185,20 @@ impl<E: Encoding> Timestamp<E> {
         } else {
             std::time::UNIX_EPOCH - magnitude
         }
+    }
+}
+
+impl<E: Encoding> std::ops::Add<Duration> for Timestamp<E> {
+    type Output = Self;
+    fn add(self, by: Duration) -> Self {
+        self.saturating_add(by)
+    }
+}
+
+impl<E: Encoding> std::ops::Sub<Duration> for Timestamp<E> {
+    type Output = Self;
+    fn sub(self, by: Duration) -> Self {
+        self.saturating_sub(by)
     }
 }
 
@@ -240,9 +256,7 @@ impl<'de, E: Encoding> serde::Deserialize<'de> for Timestamp<E> {
             fn integer<Er: de::Error>(value: i128) -> Result<Timestamp<E>, Er> {
                 E::decode_integer(value)
                     .map(Timestamp::from_unix_millis)
-                    .ok_or_else(|| {
-                        Er::custom(format_args!("timestamp {value} is not {}", E::NAME))
-                    })
+                    .ok_or_else(|| Er::custom(format_args!("timestamp {value} is not {}", E::NAME)))
             }
         }
         impl<E: Encoding> Visitor<'_> for V<E> {
@@ -261,16 +275,13 @@ impl<'de, E: Encoding> serde::Deserialize<'de> for Timestamp<E> {
                 if v.fract() == 0.0 && v.abs() < 1e18 {
                     Self::integer(v as i128)
                 } else {
-                    Err(Er::custom(format_args!(
-                        "timestamp {v} is not {}",
-                        E::NAME
-                    )))
+                    Err(Er::custom(format_args!("timestamp {v} is not {}", E::NAME)))
                 }
             }
             fn visit_str<Er: de::Error>(self, v: &str) -> Result<Self::Value, Er> {
-                E::decode_str(v).map(Timestamp::from_unix_millis).ok_or_else(|| {
-                    Er::custom(format_args!("timestamp {v:?} is not {}", E::NAME))
-                })
+                E::decode_str(v)
+                    .map(Timestamp::from_unix_millis)
+                    .ok_or_else(|| Er::custom(format_args!("timestamp {v:?} is not {}", E::NAME)))
             }
         }
         deserializer.deserialize_any(V::<E>(PhantomData))

@@ -14,8 +14,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use proc_macro2::TokenStream;
 use openapiv3::{OpenAPI, Parameter, ParameterSchemaOrContent, ReferenceOr};
+use proc_macro2::TokenStream;
 use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
 
 /// An error while reading the spec or generating code from it.
@@ -38,25 +38,73 @@ fn err(context: &str, e: impl std::fmt::Display) -> Error {
 /// (schema name, Rust type, traits the type implements).
 pub const REPLACEMENTS: &[(&str, &str, &[TypeImpl])] = &[
     ("Error", "crate::error::ApiErrorBody", &[]),
-    ("UnixMillis", "crate::time::Timestamp<crate::time::Millis>", &[TypeImpl::Display]),
-    ("UnixMillisText", "crate::time::Timestamp<crate::time::Millis>", &[TypeImpl::Display]),
-    ("UnixMillisLenient", "crate::time::Timestamp<crate::time::Millis>", &[TypeImpl::Display]),
-    ("UnixSeconds", "crate::time::Timestamp<crate::time::Seconds>", &[TypeImpl::Display]),
-    ("DateTime", "crate::time::Timestamp<crate::time::Rfc3339>", &[TypeImpl::Display]),
+    (
+        "UnixMillis",
+        "crate::time::Timestamp<crate::time::Millis>",
+        &[TypeImpl::Display],
+    ),
+    (
+        "UnixMillisText",
+        "crate::time::Timestamp<crate::time::Millis>",
+        &[TypeImpl::Display],
+    ),
+    (
+        "UnixMillisLenient",
+        "crate::time::Timestamp<crate::time::Millis>",
+        &[TypeImpl::Display],
+    ),
+    (
+        "UnixSeconds",
+        "crate::time::Timestamp<crate::time::Seconds>",
+        &[TypeImpl::Display],
+    ),
+    (
+        "DateTime",
+        "crate::time::Timestamp<crate::time::Rfc3339>",
+        &[TypeImpl::Display],
+    ),
     ("DueDate", "crate::expiry::DueDate", &[TypeImpl::Display]),
     (
         "SigningSessionExpiry",
         "crate::expiry::SigningSessionExpiry",
         &[TypeImpl::Display, TypeImpl::Default],
     ),
-    ("Page", "crate::limits::Page", &[TypeImpl::Display, TypeImpl::Default]),
-    ("PageLimit", "crate::limits::PageLimit", &[TypeImpl::Display, TypeImpl::Default]),
+    (
+        "Page",
+        "crate::limits::Page",
+        &[TypeImpl::Display, TypeImpl::Default],
+    ),
+    (
+        "PageLimit",
+        "crate::limits::PageLimit",
+        &[TypeImpl::Display, TypeImpl::Default],
+    ),
     ("TotalCount", "crate::wire::Count", &[TypeImpl::Display]),
-    ("SignerGroup", "crate::wire::SignerGroup", &[TypeImpl::Display]),
-    ("Collections", "crate::limits::Collections", &[TypeImpl::Default]),
-    ("MergeDocumentIds", "crate::limits::BoundedVec<String, 2, 20>", &[]),
-    ("MergeFileUrls", "crate::limits::BoundedVec<String, 2, 20>", &[]),
-    ("ReminderEmails", "crate::limits::BoundedVec<String, 1>", &[]),
+    (
+        "SignerGroup",
+        "crate::wire::SignerGroup",
+        &[TypeImpl::Display],
+    ),
+    (
+        "Collections",
+        "crate::limits::Collections",
+        &[TypeImpl::Default],
+    ),
+    (
+        "MergeDocumentIds",
+        "crate::limits::BoundedVec<String, 2, 20>",
+        &[],
+    ),
+    (
+        "MergeFileUrls",
+        "crate::limits::BoundedVec<String, 2, 20>",
+        &[],
+    ),
+    (
+        "ReminderEmails",
+        "crate::limits::BoundedVec<String, 1>",
+        &[],
+    ),
 ];
 
 /// The generator settings used for the `lumin` crate.
@@ -84,8 +132,12 @@ fn quote_inner() -> TokenStream {
 pub struct Handwritten {
     /// Operation id to the non-JSON request media types taken out of it.
     pub other_request_media: BTreeMap<String, Vec<String>>,
-    /// Operation id to required headers with a default: (header name, default value).
+    /// Operation id to headers the client sets: required headers with a default, and
+    /// `Accept` for operations whose success body is only a non-JSON media type.
     pub default_headers: BTreeMap<String, Vec<(String, String)>>,
+    /// Operation id to request body fields of which at most one may be given
+    /// (`x-lumin-exclusive` on the body schema).
+    pub exclusive_fields: BTreeMap<String, Vec<String>>,
 }
 
 /// The output of one generator run.
@@ -108,15 +160,24 @@ pub fn load_spec(path: &Path) -> Result<OpenAPI, Error> {
 /// Takes out of `spec` what progenitor cannot express, and says what was taken.
 pub fn prepare_for_progenitor(spec: &mut OpenAPI) -> Handwritten {
     let mut handwritten = Handwritten::default();
+    let schemas = spec
+        .components
+        .as_ref()
+        .map(|c| c.schemas.clone())
+        .unwrap_or_default();
     let component_params = spec
         .components
         .as_ref()
         .map(|c| c.parameters.clone())
         .unwrap_or_default();
     for (_, item) in spec.paths.paths.iter_mut() {
-        let ReferenceOr::Item(item) = item else { continue };
+        let ReferenceOr::Item(item) = item else {
+            continue;
+        };
         for op in operations_mut(item) {
-            let Some(id) = op.operation_id.clone() else { continue };
+            let Some(id) = op.operation_id.clone() else {
+                continue;
+            };
             if let Some(ReferenceOr::Item(body)) = op.request_body.as_mut() {
                 let others: Vec<String> = body
                     .content
@@ -159,6 +220,12 @@ pub fn prepare_for_progenitor(spec: &mut OpenAPI) -> Handwritten {
                     _ => true,
                 }
             });
+            if let Some(media) = only_non_json_success(op) {
+                defaults.push(("accept".to_owned(), media));
+            }
+            if let Some(fields) = exclusive_fields(op, &schemas) {
+                handwritten.exclusive_fields.insert(id.clone(), fields);
+            }
             if !defaults.is_empty() {
                 handwritten.default_headers.insert(id, defaults);
             }
@@ -167,7 +234,9 @@ pub fn prepare_for_progenitor(spec: &mut OpenAPI) -> Handwritten {
     handwritten
 }
 
-fn operations_mut(item: &mut openapiv3::PathItem) -> impl Iterator<Item = &mut openapiv3::Operation> {
+fn operations_mut(
+    item: &mut openapiv3::PathItem,
+) -> impl Iterator<Item = &mut openapiv3::Operation> {
     [
         &mut item.get,
         &mut item.put,
@@ -180,6 +249,39 @@ fn operations_mut(item: &mut openapiv3::PathItem) -> impl Iterator<Item = &mut o
     ]
     .into_iter()
     .filter_map(Option::as_mut)
+}
+
+/// The one media type of an operation's success responses, when it is not JSON.
+fn only_non_json_success(op: &openapiv3::Operation) -> Option<String> {
+    let mut media = op
+        .responses
+        .responses
+        .iter()
+        .filter(|(status, _)| match status {
+            openapiv3::StatusCode::Code(code) => (200..300).contains(code),
+            openapiv3::StatusCode::Range(range) => *range == 2,
+        })
+        .filter_map(|(_, response)| response.as_item())
+        .flat_map(|response| response.content.keys().cloned());
+    let first = media.next()?;
+    (media.next().is_none() && first != "application/json").then_some(first)
+}
+
+/// The `x-lumin-exclusive` list of an operation's JSON body schema.
+fn exclusive_fields(
+    op: &openapiv3::Operation,
+    schemas: &indexmap::IndexMap<String, ReferenceOr<openapiv3::Schema>>,
+) -> Option<Vec<String>> {
+    let body = op.request_body.as_ref()?.as_item()?;
+    let schema = body.content.get("application/json")?.schema.as_ref()?;
+    let schema = match schema {
+        ReferenceOr::Item(schema) => schema,
+        ReferenceOr::Reference { reference } => schemas
+            .get(reference.strip_prefix("#/components/schemas/")?)?
+            .as_item()?,
+    };
+    let list = schema.schema_data.extensions.get("x-lumin-exclusive")?;
+    serde_json::from_value(list.clone()).ok()
 }
 
 /// Rust source for the facts in [`Handwritten`] that the client needs at run time.
@@ -196,6 +298,15 @@ fn handwritten_tables(handwritten: &Handwritten) -> String {
             let _ = write!(out, "({name:?}, {value:?}), ");
         }
         out.push_str("]),\n");
+    }
+    out.push_str("];\n");
+    out.push_str(
+        "/// Request body fields of which at most one may be given, by operation id.\n\
+         pub(crate) const EXCLUSIVE_FIELDS: &[(&str, &[&str])] = &[\n",
+    );
+    for (op, fields) in &handwritten.exclusive_fields {
+        let op = op.replace('-', "_");
+        let _ = writeln!(out, "    ({op:?}, &{fields:?}),");
     }
     out.push_str("];\n");
     out

@@ -36,8 +36,10 @@ pub enum Error {
         body: Bytes,
     },
     /// A success response whose body does not match the documented shape.
-    #[error("Lumin's response body could not be decoded: {source}")]
+    #[error("Lumin's response body could not be decoded at `{path}`: {source}")]
     Decode {
+        /// Where in the body decoding failed, as a dotted path (`signature_request.created_at`).
+        path: String,
         /// The raw body.
         body: Bytes,
         /// What did not match.
@@ -66,6 +68,12 @@ pub enum Error {
 }
 
 impl Error {
+    /// A decode error for `body`, naming the field where `source` stopped.
+    pub(crate) fn decode(body: Bytes, source: serde_json::Error) -> Self {
+        let path = json_path_at(&body, source.line(), source.column());
+        Self::Decode { path, body, source }
+    }
+
     /// The HTTP status, when the error comes from a response.
     pub fn status(&self) -> Option<StatusCode> {
         match self {
@@ -213,7 +221,7 @@ impl From<progenitor_client::Error<ApiErrorBody>> for Error {
                     ApiErrorBody::Unparsed(body) => Self::UnexpectedResponse { status, body },
                 }
             }
-            G::InvalidResponsePayload(body, source) => Self::Decode { body, source },
+            G::InvalidResponsePayload(body, source) => Self::decode(body, source),
             G::UnexpectedResponse(response) => {
                 let body = response
                     .extensions()
@@ -239,3 +247,115 @@ impl From<progenitor_client::Error<ApiErrorBody>> for Error {
 
 /// Result of a call through this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The dotted path of the value being read at `line`:`column` (1-based, as serde_json
+/// reports) of a JSON text: `signature_request.signers[1].group`. Empty at the top level.
+pub(crate) fn json_path_at(body: &[u8], line: usize, column: usize) -> String {
+    enum Frame {
+        Object {
+            key: Option<String>,
+            expect_key: bool,
+        },
+        Array {
+            index: usize,
+        },
+    }
+    // Byte offset of the position serde_json reports.
+    let mut offset = body.len();
+    let (mut l, mut c) = (1, 0);
+    for (i, b) in body.iter().enumerate() {
+        if l == line && c + 1 >= column.max(1) {
+            offset = i;
+            break;
+        }
+        if *b == b'\n' {
+            l += 1;
+            c = 0;
+        } else {
+            c += 1;
+        }
+    }
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut i = 0;
+    while i < offset.min(body.len()) {
+        match body[i] {
+            b'{' => stack.push(Frame::Object {
+                key: None,
+                expect_key: true,
+            }),
+            b'[' => stack.push(Frame::Array { index: 0 }),
+            b'}' | b']' => {
+                stack.pop();
+            }
+            b',' => match stack.last_mut() {
+                Some(Frame::Object { expect_key, .. }) => *expect_key = true,
+                Some(Frame::Array { index }) => *index += 1,
+                None => {}
+            },
+            b'"' => {
+                let start = i + 1;
+                let mut j = start;
+                while j < body.len() && body[j] != b'"' {
+                    j += if body[j] == b'\\' { 2 } else { 1 };
+                }
+                if let Some(Frame::Object { key, expect_key }) = stack.last_mut()
+                    && *expect_key
+                {
+                    *key =
+                        Some(String::from_utf8_lossy(&body[start..j.min(body.len())]).into_owned());
+                    *expect_key = false;
+                }
+                i = j;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    let mut path = String::new();
+    for frame in &stack {
+        match frame {
+            Frame::Object { key: Some(key), .. } => {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key);
+            }
+            Frame::Object { key: None, .. } => {}
+            Frame::Array { index } => path.push_str(&format!("[{index}]")),
+        }
+    }
+    path
+}
+
+#[cfg(test)]
+mod tests {
+    use super::json_path_at;
+
+    fn path_of_error<T: serde::de::DeserializeOwned + std::fmt::Debug>(body: &str) -> String {
+        let e = serde_json::from_str::<T>(body).unwrap_err();
+        json_path_at(body.as_bytes(), e.line(), e.column())
+    }
+
+    #[test]
+    fn names_the_field_where_decoding_stopped() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Inner {
+            a: u32,
+            when: crate::time::Timestamp,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Outer {
+            items: Vec<Inner>,
+        }
+        assert_eq!(
+            path_of_error::<Outer>(r#"{"items":[{"a":1,"when":5},{"a":2,"when":"soon"}]}"#),
+            "items[1].when"
+        );
+        assert_eq!(
+            path_of_error::<Outer>("{\n  \"items\": [\n    {\"a\": \"x\", \"when\": 1}\n  ]\n}"),
+            "items[0].a"
+        );
+    }
+}

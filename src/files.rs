@@ -251,7 +251,7 @@ impl crate::Client {
 
     async fn decode<T: serde::de::DeserializeOwned>(response: Response) -> Result<T, Error> {
         let body = response.bytes().await.map_err(Error::Transport)?;
-        serde_json::from_slice(&body).map_err(|source| Error::Decode { body, source })
+        serde_json::from_slice(&body).map_err(|source| Error::decode(body, source))
     }
 
     async fn pdf(

@@ -20,7 +20,9 @@ mod generated {
 
 pub use client::ClientBuilder;
 pub use error::{Error, Result};
-pub use generated::{Client, ResponseValue, types};
+pub use generated::{ByteStream, Client, ClientInfo, ResponseValue, types};
+/// The HTTP client crate the generated code uses, for status codes and custom clients.
+pub use reqwest;
 
 /// Typed `httpmock` helpers for every operation (feature `httpmock`), generated from the
 /// same spec: `server.get_user_information(|when, then| ...)`.

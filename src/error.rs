@@ -74,6 +74,36 @@ impl Error {
         Self::Decode { path, body, source }
     }
 
+    /// The error for a response with `status` and error body `body`.
+    fn from_error_body(status: StatusCode, body: ApiErrorBody) -> Self {
+        match body {
+            ApiErrorBody::Envelope {
+                error_code,
+                error_message,
+            } => Self::Api {
+                status,
+                error_code,
+                error_message,
+            },
+            ApiErrorBody::Unparsed(body) => Self::UnexpectedResponse { status, body },
+        }
+    }
+
+    /// The error for a response the caller did not expect, from the raw body the client
+    /// kept (an error status with the envelope is still [`Error::Api`]).
+    pub(crate) fn from_unexpected(response: &reqwest::Response) -> Self {
+        let status = response.status();
+        let raw = response
+            .extensions()
+            .get::<RawBody>()
+            .map(|raw| raw.0.clone())
+            .unwrap_or_default();
+        if status.is_success() {
+            return Self::UnexpectedResponse { status, body: raw };
+        }
+        Self::from_error_body(status, ApiErrorBody::from_bytes(&raw))
+    }
+
     /// The HTTP status, when the error comes from a response.
     pub fn status(&self) -> Option<StatusCode> {
         match self {
@@ -209,38 +239,10 @@ impl From<progenitor_client::Error<ApiErrorBody>> for Error {
             }
             G::ErrorResponse(value) => {
                 let status = value.status();
-                match value.into_inner() {
-                    ApiErrorBody::Envelope {
-                        error_code,
-                        error_message,
-                    } => Self::Api {
-                        status,
-                        error_code,
-                        error_message,
-                    },
-                    ApiErrorBody::Unparsed(body) => Self::UnexpectedResponse { status, body },
-                }
+                Self::from_error_body(status, value.into_inner())
             }
             G::InvalidResponsePayload(body, source) => Self::decode(body, source),
-            G::UnexpectedResponse(response) => {
-                let body = response
-                    .extensions()
-                    .get::<RawBody>()
-                    .map(|raw| raw.0.clone())
-                    .unwrap_or_default();
-                let status = response.status();
-                match ApiErrorBody::from_bytes(&body) {
-                    ApiErrorBody::Envelope {
-                        error_code,
-                        error_message,
-                    } if !status.is_success() => Self::Api {
-                        status,
-                        error_code,
-                        error_message,
-                    },
-                    _ => Self::UnexpectedResponse { status, body },
-                }
-            }
+            G::UnexpectedResponse(response) => Self::from_unexpected(&response),
         }
     }
 }

@@ -18,7 +18,7 @@ use reqwest::{Method, Request, Response};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::error::{ApiErrorBody, Error, RawBody};
+use crate::error::Error;
 use crate::types;
 
 /// A file to upload.
@@ -227,26 +227,11 @@ impl crate::Client {
         let response = crate::client::execute(self, request)
             .await
             .map_err(Error::Transport)?;
-        let status = response.status();
-        if status.is_success() {
-            return Ok(response);
+        if response.status().is_success() {
+            Ok(response)
+        } else {
+            Err(Error::from_unexpected(&response))
         }
-        let raw = response
-            .extensions()
-            .get::<RawBody>()
-            .map(|raw| raw.0.clone())
-            .unwrap_or_default();
-        Err(match ApiErrorBody::from_bytes(&raw) {
-            ApiErrorBody::Envelope {
-                error_code,
-                error_message,
-            } => Error::Api {
-                status,
-                error_code,
-                error_message,
-            },
-            ApiErrorBody::Unparsed(body) => Error::UnexpectedResponse { status, body },
-        })
     }
 
     async fn decode<T: serde::de::DeserializeOwned>(response: Response) -> Result<T, Error> {

@@ -10,7 +10,8 @@
 //!   `Accept: application/pdf` and return the bytes.
 //!
 //! They go through the same hooks as generated operations (credentials, token refresh,
-//! raw error bodies) and fail with the same [`Error`].
+//! raw error bodies) and fail with the same [`Error`]. A multipart body is streamed, so an
+//! upload is not retried after a `401`; refresh the token source first if that matters.
 
 use bytes::Bytes;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue};

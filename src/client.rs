@@ -201,14 +201,16 @@ impl ClientBuilder {
     }
 }
 
+/// Installs the `ring` provider for rustls when that TLS feature is chosen.
 #[cfg(feature = "rustls-ring")]
-fn install_crypto_provider() {
+pub(crate) fn install_crypto_provider() {
     // Fails only when a provider is already installed, which is as good.
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
+/// Nothing to install for the other TLS backends.
 #[cfg(not(feature = "rustls-ring"))]
-fn install_crypto_provider() {}
+pub(crate) fn install_crypto_provider() {}
 
 impl crate::Client {
     /// A client for the production API authenticating with `api_key` in `X-API-KEY`.

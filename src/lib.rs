@@ -8,6 +8,7 @@ pub mod error;
 pub mod expiry;
 pub mod files;
 pub mod limits;
+pub mod oauth;
 pub mod time;
 pub mod wire;
 

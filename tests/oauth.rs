@@ -1,0 +1,1228 @@
+//! OAuth 2.0: app configuration, the authorization code flow against a mock token
+//! endpoint, and sessions (single-flight refresh, rotation through a token store).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use httpmock::Method::POST;
+use httpmock::MockServer;
+use lumin::auth::{TokenSource, TokenSourceError};
+use lumin::clock::{FixedClock, SharedClock};
+use lumin::oauth::{
+    AccessToken, AuthorizeError, CallbackError, ClientSecret, ConfigError, MemoryTokenStore,
+    OAuthErrorCode, PkceCodeChallenge, PkceCodeVerifier, PrivateApp, PublicApp,
+    ReauthorizationReason, RedirectUri, RedirectUriRule, RefreshToken, Scope, Scopes, SessionError,
+    StoreError, Token, TokenError, TokenStore,
+};
+use lumin::time::Timestamp;
+use secrecy::{ExposeSecret as _, SecretString};
+use serde_json::json;
+
+const CLIENT_ID: &str = "client-1";
+const CLIENT_SECRET: &str = "s3cret+/=";
+const REDIRECT_URI: &str = "https://app.example.com/callback";
+const REDIRECT_URI_ENCODED: &str = "https%3A%2F%2Fapp.example.com%2Fcallback";
+/// 2026-01-01T00:00:00Z.
+const NOW_MS: i64 = 1_767_225_600_000;
+const FORM: &str = "application/x-www-form-urlencoded";
+
+fn clock() -> FixedClock {
+    FixedClock::at_unix_millis(NOW_MS)
+}
+
+fn private_app(server: &MockServer, clock: &FixedClock) -> PrivateApp {
+    PrivateApp::builder(
+        CLIENT_ID,
+        ClientSecret::new(CLIENT_SECRET.to_owned()),
+        REDIRECT_URI,
+    )
+    .auth_url(server.url("/oauth2/auth"))
+    .token_url(server.url("/oauth2/token"))
+    .clock(Arc::new(clock.clone()) as SharedClock)
+    .build()
+    .expect("valid app")
+}
+
+fn public_app(server: &MockServer, clock: &FixedClock) -> PublicApp {
+    PublicApp::builder(CLIENT_ID, "myapp://callback")
+        .auth_url(server.url("/oauth2/auth"))
+        .token_url(server.url("/oauth2/token"))
+        .clock(Arc::new(clock.clone()) as SharedClock)
+        .build()
+        .expect("valid app")
+}
+
+fn query(url: &url::Url) -> HashMap<String, String> {
+    url.query_pairs().into_owned().collect()
+}
+
+/// A token that expired a minute ago, with refresh token `rt-1`.
+fn expired_token() -> Token {
+    Token::new(
+        AccessToken::new("at-1".to_owned()),
+        Some(Timestamp::from_unix_millis(NOW_MS - 60_000)),
+    )
+    .with_refresh_token(RefreshToken::new("rt-1".to_owned()))
+}
+
+fn refresh_body(refresh_token: &str) -> String {
+    format!(
+        "grant_type=refresh_token&refresh_token={refresh_token}&client_id={CLIENT_ID}\
+         &client_secret=s3cret%2B%2F%3D"
+    )
+}
+
+fn session_error(error: TokenSourceError) -> SessionError {
+    match error.downcast::<SessionError>() {
+        Ok(error) => *error,
+        Err(other) => panic!("not a SessionError: {other}"),
+    }
+}
+
+// ---- Configuration --------------------------------------------------------------------
+
+#[test]
+fn redirect_uri_rules() {
+    for ok in [
+        "https://app.example.com/callback",
+        "https://localhost/callback?x=1",
+        "myapp://callback",
+        "com.example.app:/oauth2redirect",
+    ] {
+        assert!(RedirectUri::new(ok).is_ok(), "{ok} should be accepted");
+    }
+    let cases = [
+        (
+            "http://app.example.com/callback",
+            RedirectUriRule::HttpsOrAppScheme,
+        ),
+        ("javascript://alert(1)", RedirectUriRule::HttpsOrAppScheme),
+        (
+            "https://*.example.com/callback",
+            RedirectUriRule::NoWildcards,
+        ),
+        ("https://app.example.com/*", RedirectUriRule::NoWildcards),
+        ("https://127.0.0.1/callback", RedirectUriRule::NoIpAddresses),
+        (
+            "https://[::1]:8443/callback",
+            RedirectUriRule::NoIpAddresses,
+        ),
+        ("myapp://10.0.0.1/callback", RedirectUriRule::NoIpAddresses),
+        ("/callback", RedirectUriRule::Absolute),
+        ("callback", RedirectUriRule::Absolute),
+        ("//app.example.com/callback", RedirectUriRule::Absolute),
+        (
+            "https://app.example.com/callback#x",
+            RedirectUriRule::NoFragment,
+        ),
+    ];
+    for (uri, rule) in cases {
+        let error = RedirectUri::new(uri).expect_err(uri);
+        assert_eq!(error.rule(), rule, "{uri}");
+        assert_eq!(error.uri(), uri);
+        assert!(error.to_string().contains(&rule.to_string()), "{error}");
+    }
+}
+
+#[test]
+fn apps_are_configured_with_valid_redirect_uris_only() {
+    let error = PrivateApp::builder(
+        CLIENT_ID,
+        ClientSecret::new("s".into()),
+        "https://1.2.3.4/cb",
+    )
+    .build()
+    .unwrap_err();
+    assert!(
+        matches!(&error, ConfigError::RedirectUri(e) if e.rule() == RedirectUriRule::NoIpAddresses),
+        "{error:?}"
+    );
+    let error = PublicApp::builder(CLIENT_ID, "http://app.example.com/cb")
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(&error, ConfigError::RedirectUri(e) if e.rule() == RedirectUriRule::HttpsOrAppScheme),
+        "{error:?}"
+    );
+    let error = PublicApp::builder(CLIENT_ID, "myapp://callback")
+        .token_url("not a url")
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ConfigError::Endpoint {
+                endpoint: "token",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn default_endpoints_are_lumins() {
+    let app = PublicApp::builder(CLIENT_ID, "myapp://callback")
+        .build()
+        .unwrap();
+    let request = app.authorize_url(&Scopes::from([Scope::OpenId])).unwrap();
+    assert!(
+        request
+            .url
+            .as_str()
+            .starts_with("https://auth.luminpdf.com/oauth2/auth?"),
+        "{}",
+        request.url
+    );
+}
+
+#[test]
+fn scopes_cover_the_documented_ones_and_pass_others_through() {
+    let names = [
+        "openid",
+        "offline_access",
+        "profile.read",
+        "profile.settings",
+        "workspaces",
+        "workspaces.read",
+        "templates",
+        "pdf:files",
+        "pdf:files.read",
+        "sign:requests",
+        "sign:requests.read",
+        "agreements",
+    ];
+    for name in names {
+        let scope = Scope::new(name);
+        assert!(!matches!(scope, Scope::Other(_)), "{name}");
+        assert_eq!(scope.as_str(), name);
+    }
+    assert_eq!(Scope::DOCUMENTED.len(), names.len());
+    assert_eq!(Scope::new("beta:thing"), Scope::Other("beta:thing".into()));
+
+    let scopes = Scopes::new()
+        .with(Scope::OpenId)
+        .with("sign:requests")
+        .with(Scope::OpenId)
+        .with("beta:thing");
+    assert_eq!(scopes.to_string(), "openid sign:requests beta:thing");
+    assert_eq!(Scopes::parse("openid  sign:requests beta:thing"), scopes);
+}
+
+// ---- Authorization URL ------------------------------------------------------------------
+
+#[test]
+fn private_authorize_url_has_the_documented_parameters() {
+    let server = MockServer::start();
+    let app = private_app(&server, &clock());
+    let scopes = Scopes::from([Scope::OpenId, Scope::OfflineAccess, Scope::SignRequests]);
+    let request = app.authorize_url(&scopes).unwrap();
+
+    assert_eq!(request.url.path(), "/oauth2/auth");
+    let params = query(&request.url);
+    assert_eq!(params["response_type"], "code");
+    assert_eq!(params["client_id"], CLIENT_ID);
+    assert_eq!(params["redirect_uri"], REDIRECT_URI);
+    assert_eq!(params["scope"], "openid offline_access sign:requests");
+    assert_eq!(&params["state"], request.pending.state().secret());
+    assert_eq!(params["nonce"], request.pending.nonce().secret());
+    assert!(params["state"].len() >= 22 && params["nonce"].len() >= 22);
+    assert!(!params.contains_key("code_challenge"));
+    assert!(request.pending.pkce_verifier().is_none());
+    assert!(
+        request
+            .url
+            .as_str()
+            .contains("scope=openid+offline_access+sign%3Arequests")
+    );
+
+    let again = app.authorize_url(&scopes).unwrap();
+    assert_ne!(
+        again.pending.state().secret(),
+        request.pending.state().secret()
+    );
+    assert_ne!(
+        again.pending.nonce().secret(),
+        request.pending.nonce().secret()
+    );
+}
+
+#[test]
+fn public_authorize_url_has_an_s256_challenge_of_the_kept_verifier() {
+    let server = MockServer::start();
+    let app = public_app(&server, &clock());
+    let request = app
+        .authorize_url(&Scopes::from([Scope::OpenId, Scope::SignRequests]))
+        .unwrap();
+    let params = query(&request.url);
+    assert_eq!(params["response_type"], "code");
+    assert_eq!(params["client_id"], CLIENT_ID);
+    assert_eq!(params["redirect_uri"], "myapp://callback");
+    assert_eq!(params["scope"], "openid sign:requests");
+    assert_eq!(params["code_challenge_method"], "S256");
+    assert!(params.contains_key("nonce"));
+    let verifier = request.pending.pkce_verifier().expect("kept verifier");
+    assert_eq!(
+        params["code_challenge"],
+        PkceCodeChallenge::from_code_verifier_sha256(verifier).as_str()
+    );
+}
+
+#[test]
+fn pkce_matches_rfc_7636_appendix_b() {
+    let verifier = PkceCodeVerifier::new("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk".to_owned());
+    let challenge = PkceCodeChallenge::from_code_verifier_sha256(&verifier);
+    assert_eq!(
+        challenge.as_str(),
+        "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+    );
+    assert_eq!(challenge.method().as_str(), "S256");
+}
+
+#[test]
+fn public_app_cannot_ask_for_offline_access() {
+    let server = MockServer::start();
+    let app = public_app(&server, &clock());
+    let error = app
+        .authorize_url(&Scopes::from([Scope::OpenId, Scope::OfflineAccess]))
+        .unwrap_err();
+    assert_eq!(error, AuthorizeError::OfflineAccessForPublicApp);
+}
+
+#[test]
+fn malformed_scopes_are_refused() {
+    let server = MockServer::start();
+    let app = private_app(&server, &clock());
+    let error = app
+        .authorize_url(&Scopes::from([Scope::Other("two words".into())]))
+        .unwrap_err();
+    assert_eq!(error, AuthorizeError::InvalidScope("two words".into()));
+}
+
+#[test]
+fn pending_authorization_survives_a_session_store_and_hides_its_secrets() {
+    let server = MockServer::start();
+    let app = public_app(&server, &clock());
+    let request = app.authorize_url(&Scopes::from([Scope::OpenId])).unwrap();
+    let state = request.pending.state().secret().clone();
+    let verifier = request.pending.pkce_verifier().unwrap().secret().clone();
+    let nonce = request.pending.nonce().secret().to_owned();
+
+    // The URL carries state and nonce by design; the value kept does not show them.
+    let debug = format!("{:?}", request.pending);
+    for secret in [&state, &verifier, &nonce] {
+        assert!(!debug.contains(secret.as_str()), "{debug}");
+    }
+
+    let stored = serde_json::to_string(&request.pending).unwrap();
+    let restored: lumin::oauth::PendingAuthorization = serde_json::from_str(&stored).unwrap();
+    assert_eq!(restored.state().secret(), &state);
+    assert_eq!(restored.pkce_verifier().unwrap().secret(), &verifier);
+    assert_eq!(restored.nonce().secret(), nonce);
+    assert_eq!(restored.scopes(), &Scopes::from([Scope::OpenId]));
+}
+
+// ---- Callback ---------------------------------------------------------------------------
+
+#[test]
+fn callback_returns_the_code_when_state_matches() {
+    let server = MockServer::start();
+    let app = private_app(&server, &clock());
+    let request = app.authorize_url(&Scopes::from([Scope::OpenId])).unwrap();
+    let state = request.pending.state().secret();
+
+    let code = app
+        .callback(
+            &request.pending,
+            &format!("{REDIRECT_URI}?code=abc&state={state}"),
+        )
+        .unwrap();
+    assert_eq!(code.secret(), "abc");
+    // The path and query alone, as a callback handler sees them.
+    let code = app
+        .callback(
+            &request.pending,
+            &format!("/callback?state={state}&code=xyz"),
+        )
+        .unwrap();
+    assert_eq!(code.secret(), "xyz");
+}
+
+#[test]
+fn callback_rejections() {
+    let server = MockServer::start();
+    let app = private_app(&server, &clock());
+    let request = app.authorize_url(&Scopes::from([Scope::OpenId])).unwrap();
+    let pending = &request.pending;
+    let state = pending.state().secret();
+
+    let cases: Vec<(String, CallbackError)> = vec![
+        (
+            format!("{REDIRECT_URI}?code=abc&state=forged"),
+            CallbackError::StateMismatch,
+        ),
+        (
+            format!("{REDIRECT_URI}?code=abc"),
+            CallbackError::MissingState,
+        ),
+        (
+            format!("{REDIRECT_URI}?state={state}"),
+            CallbackError::MissingCode,
+        ),
+        (
+            format!("{REDIRECT_URI}?state={state}&code="),
+            CallbackError::MissingCode,
+        ),
+        (
+            format!("{REDIRECT_URI}?state={state}&code=a&code=b"),
+            CallbackError::RepeatedParameter("code".into()),
+        ),
+        (
+            format!(
+                "{REDIRECT_URI}?error=access_denied&error_description=The+user+said+no&state={state}"
+            ),
+            CallbackError::Authorization {
+                code: OAuthErrorCode::AccessDenied,
+                description: Some("The user said no".into()),
+                uri: None,
+            },
+        ),
+        (
+            format!("{REDIRECT_URI}?error=login_required"),
+            CallbackError::Authorization {
+                code: OAuthErrorCode::Other("login_required".into()),
+                description: None,
+                uri: None,
+            },
+        ),
+    ];
+    for (url, expected) in cases {
+        assert_eq!(app.callback(pending, &url).unwrap_err(), expected, "{url}");
+    }
+    let error = app
+        .callback(
+            pending,
+            &format!("{REDIRECT_URI}?error=access_denied&error_description=No"),
+        )
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "authorization failed: `access_denied`: No"
+    );
+}
+
+// ---- Token exchange ---------------------------------------------------------------------
+
+#[tokio::test]
+async fn private_code_exchange_sends_the_documented_form() {
+    let server = MockServer::start_async().await;
+    let clock = clock();
+    let app = private_app(&server, &clock);
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/oauth2/token")
+                .header("content-type", FORM)
+                .header("accept", "application/json")
+                .body(format!(
+                    "grant_type=authorization_code&code=the-code&client_id={CLIENT_ID}\
+                     &client_secret=s3cret%2B%2F%3D&redirect_uri={REDIRECT_URI_ENCODED}"
+                ));
+            then.status(200)
+                .header("content-type", "application/json")
+                .json_body(json!({
+                    "access_token": "eyJhbGci0i...",
+                    "expires_in": 3600,
+                    "refresh_token": "def502...",
+                    "token_type": "bearer",
+                    "scope": "openid offline_access sign:requests"
+                }));
+        })
+        .await;
+    let request = app.authorize_url(&Scopes::from([Scope::OpenId])).unwrap();
+    let state = request.pending.state().secret().clone();
+    let code = app
+        .callback(
+            &request.pending,
+            &format!("/callback?code=the-code&state={state}"),
+        )
+        .unwrap();
+    let token = app.exchange_code(request.pending, code).await.unwrap();
+
+    mock.assert_calls_async(1).await;
+    assert_eq!(token.access_token().secret(), "eyJhbGci0i...");
+    assert_eq!(token.refresh_token().unwrap().secret(), "def502...");
+    assert_eq!(
+        token.expires_at(),
+        Some(Timestamp::from_unix_millis(NOW_MS + 3_600_000))
+    );
+    assert_eq!(
+        token.scopes(),
+        Some(&Scopes::from([
+            Scope::OpenId,
+            Scope::OfflineAccess,
+            Scope::SignRequests
+        ]))
+    );
+    let debug = format!("{token:?}");
+    assert!(
+        !debug.contains("eyJhbGci0i") && !debug.contains("def502"),
+        "{debug}"
+    );
+}
+
+#[tokio::test]
+async fn public_code_exchange_sends_the_verifier_and_no_secret() {
+    let server = MockServer::start_async().await;
+    let clock = clock();
+    let app = public_app(&server, &clock);
+    let request = app
+        .authorize_url(&Scopes::from([Scope::OpenId, Scope::SignRequests]))
+        .unwrap();
+    let verifier = request.pending.pkce_verifier().unwrap().secret().clone();
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/oauth2/token")
+                .header("content-type", FORM)
+                .body(format!(
+                    "grant_type=authorization_code&code=the-code&code_verifier={verifier}\
+                     &client_id={CLIENT_ID}&redirect_uri=myapp%3A%2F%2Fcallback"
+                ));
+            then.status(200)
+                .header("content-type", "application/json")
+                .json_body(json!({
+                    "access_token": "ory_at__aqzPqv1z0Uw",
+                    "expires_in": 3598,
+                    "token_type": "bearer",
+                    "scope": "openid sign:requests"
+                }));
+        })
+        .await;
+    let state = request.pending.state().secret().clone();
+    let code = app
+        .callback(
+            &request.pending,
+            &format!("myapp://callback?code=the-code&state={state}"),
+        )
+        .unwrap();
+    let token = app.exchange_code(request.pending, code).await.unwrap();
+    mock.assert_calls_async(1).await;
+    assert_eq!(token.access_token().secret(), "ory_at__aqzPqv1z0Uw");
+    assert!(token.refresh_token().is_none());
+    assert_eq!(
+        token.expires_at(),
+        Some(Timestamp::from_unix_millis(NOW_MS + 3_598_000))
+    );
+}
+
+/// Exchanges a code against a token endpoint answering `status` with `body`.
+async fn exchange_answered(
+    status: u16,
+    content_type: &str,
+    body: &str,
+) -> Result<Token, TokenError> {
+    let server = MockServer::start_async().await;
+    let app = private_app(&server, &clock());
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/oauth2/token");
+            then.status(status)
+                .header("content-type", content_type)
+                .body(body);
+        })
+        .await;
+    let request = app.authorize_url(&Scopes::from([Scope::OpenId])).unwrap();
+    let code = lumin::oauth::AuthorizationCode::new("the-code".into());
+    app.exchange_code(request.pending, code).await
+}
+
+#[tokio::test]
+async fn expires_in_may_be_a_digit_string_and_token_type_any_case() {
+    let token = exchange_answered(
+        200,
+        "application/json",
+        r#"{"access_token":"at","expires_in":"3600","token_type":"Bearer"}"#,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        token.expires_at(),
+        Some(Timestamp::from_unix_millis(NOW_MS + 3_600_000))
+    );
+    let token = exchange_answered(
+        200,
+        "application/json",
+        r#"{"access_token":"at","token_type":"bearer"}"#,
+    )
+    .await
+    .unwrap();
+    assert_eq!(token.expires_at(), None);
+}
+
+#[tokio::test]
+async fn oauth_error_bodies_keep_the_servers_description() {
+    let error = exchange_answered(
+        400,
+        "application/json",
+        r#"{"error":"invalid_grant","error_description":"The authorization code has expired.","error_uri":"https://auth.luminpdf.com/errors"}"#,
+    )
+    .await
+    .unwrap_err();
+    match &error {
+        TokenError::OAuth {
+            status,
+            code,
+            description,
+            uri,
+        } => {
+            assert_eq!(status.as_u16(), 400);
+            assert_eq!(code, &OAuthErrorCode::InvalidGrant);
+            assert_eq!(
+                description.as_deref(),
+                Some("The authorization code has expired.")
+            );
+            assert_eq!(uri.as_deref(), Some("https://auth.luminpdf.com/errors"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        error.to_string(),
+        "the token endpoint answered 400 Bad Request with OAuth error `invalid_grant`: \
+         The authorization code has expired."
+    );
+    let error = exchange_answered(401, "application/json", r#"{"error":"invalid_client"}"#)
+        .await
+        .unwrap_err();
+    assert_eq!(error.oauth_code(), Some(&OAuthErrorCode::InvalidClient));
+}
+
+#[tokio::test]
+async fn malformed_token_responses_keep_status_and_body_but_no_secret() {
+    let cases = [
+        (
+            200,
+            "text/html",
+            "<html>maintenance</html>",
+            "not a JSON object",
+        ),
+        (
+            200,
+            "application/json",
+            r#"{"token_type":"bearer"}"#,
+            "`access_token` is missing",
+        ),
+        (
+            200,
+            "application/json",
+            r#"{"access_token":"at-secret","token_type":"bearer","expires_in":"soon"}"#,
+            "`expires_in`",
+        ),
+        (
+            200,
+            "application/json",
+            r#"{"access_token":"at-secret","token_type":"mac","refresh_token":"rt-secret"}"#,
+            "`token_type` is \"mac\"",
+        ),
+        (
+            200,
+            "application/json",
+            r#"{"access_token":"at-secret"}"#,
+            "`token_type` is missing",
+        ),
+    ];
+    for (status, content_type, body, reason_part) in cases {
+        let error = exchange_answered(status, content_type, body)
+            .await
+            .unwrap_err();
+        let TokenError::Malformed {
+            status: got,
+            reason,
+            body: raw,
+        } = &error
+        else {
+            panic!("{error:?}");
+        };
+        assert_eq!(got.as_u16(), status);
+        assert!(reason.contains(reason_part), "{reason}");
+        assert_eq!(raw.as_bytes(), body.as_bytes());
+        let shown = format!("{error} {error:?}");
+        assert!(
+            !shown.contains("at-secret") && !shown.contains("rt-secret"),
+            "{shown}"
+        );
+    }
+
+    let error = exchange_answered(502, "text/html", "<html>bad gateway</html>")
+        .await
+        .unwrap_err();
+    let TokenError::UnexpectedResponse { status, body } = &error else {
+        panic!("{error:?}");
+    };
+    assert_eq!(status.as_u16(), 502);
+    assert_eq!(body.as_bytes(), b"<html>bad gateway</html>");
+}
+
+#[tokio::test]
+async fn token_requests_do_not_follow_redirects() {
+    let server = MockServer::start_async().await;
+    let app = private_app(&server, &clock());
+    let elsewhere = server
+        .mock_async(|when, then| {
+            when.path("/elsewhere");
+            then.status(200)
+                .json_body(json!({"access_token": "at", "token_type": "bearer"}));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.path("/oauth2/token");
+            then.status(307).header("location", "/elsewhere");
+        })
+        .await;
+    let error = app
+        .refresh(&RefreshToken::new("rt".into()))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, TokenError::UnexpectedResponse { status, .. } if status.as_u16() == 307),
+        "{error:?}"
+    );
+    elsewhere.assert_calls_async(0).await;
+}
+
+#[tokio::test]
+async fn refresh_sends_the_documented_form() {
+    let server = MockServer::start_async().await;
+    let clock = clock();
+    let app = private_app(&server, &clock);
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/oauth2/token")
+                .header("content-type", FORM)
+                .body(refresh_body("rt-1"));
+            then.status(200).json_body(json!({
+                "access_token": "at-2", "expires_in": 3600, "token_type": "bearer"
+            }));
+        })
+        .await;
+    let token = app
+        .refresh(&RefreshToken::new("rt-1".into()))
+        .await
+        .unwrap();
+    mock.assert_calls_async(1).await;
+    assert_eq!(token.access_token().secret(), "at-2");
+    // No rotation: the old refresh token stays.
+    assert_eq!(token.refresh_token().unwrap().secret(), "rt-1");
+}
+
+#[test]
+fn secrets_stay_out_of_debug() {
+    let server = MockServer::start();
+    let app = private_app(&server, &clock());
+    let debug = format!("{app:?}");
+    assert!(
+        debug.contains(CLIENT_ID) && !debug.contains("s3cret"),
+        "{debug}"
+    );
+    let builder = PrivateApp::builder(CLIENT_ID, ClientSecret::new("s3cret".into()), REDIRECT_URI);
+    assert!(!format!("{builder:?}").contains("s3cret"));
+}
+
+// ---- Sessions ---------------------------------------------------------------------------
+
+/// A mock refresh of `rt-1` answering `at-2`/`rt-2`, slowed so that callers overlap.
+async fn mock_rotation(server: &MockServer) -> httpmock::Mock<'_> {
+    server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/oauth2/token")
+                .body(refresh_body("rt-1"));
+            then.status(200)
+                .delay(Duration::from_millis(100))
+                .json_body(json!({
+                    "access_token": "at-2",
+                    "expires_in": 3600,
+                    "refresh_token": "rt-2",
+                    "token_type": "bearer"
+                }));
+        })
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_callers_on_an_expired_token_share_one_refresh() {
+    let server = MockServer::start_async().await;
+    let clock = clock();
+    let app = private_app(&server, &clock);
+    let mock = mock_rotation(&server).await;
+    let store = Arc::new(MemoryTokenStore::new());
+    let session = app
+        .start_session(expired_token(), store.clone())
+        .await
+        .unwrap();
+
+    let calls = (0..100).map(|_| {
+        let session = session.clone();
+        tokio::spawn(async move { session.access_token().await })
+    });
+    let results = futures::future::join_all(calls).await;
+    for result in results {
+        let token = result.unwrap().unwrap();
+        assert_eq!(token.expose_secret(), "at-2");
+    }
+    mock.assert_calls_async(1).await;
+    assert_eq!(
+        store.token().unwrap().refresh_token().unwrap().secret(),
+        "rt-2"
+    );
+
+    // Fresh now: no more requests until the skew before expiry.
+    clock.advance(Duration::from_secs(3600 - 31));
+    assert_eq!(
+        session.access_token().await.unwrap().expose_secret(),
+        "at-2"
+    );
+    mock.assert_calls_async(1).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_failed_refresh_reaches_every_waiter_as_the_same_error() {
+    let server = MockServer::start_async().await;
+    let app = private_app(&server, &clock());
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/oauth2/token");
+            then.status(400)
+                .delay(Duration::from_millis(100))
+                .json_body(json!({
+                    "error": "invalid_grant",
+                    "error_description": "The refresh token was already used."
+                }));
+        })
+        .await;
+    let session = app
+        .start_session(expired_token(), Arc::new(MemoryTokenStore::new()))
+        .await
+        .unwrap();
+    let calls = (0..100).map(|_| {
+        let session = session.clone();
+        tokio::spawn(async move { session.access_token().await })
+    });
+    let errors: Vec<SessionError> = futures::future::join_all(calls)
+        .await
+        .into_iter()
+        .map(|r| session_error(r.unwrap().unwrap_err()))
+        .collect();
+    mock.assert_calls_async(1).await;
+    let SessionError::Refresh(first) = &errors[0] else {
+        panic!("{:?}", errors[0]);
+    };
+    assert_eq!(first.oauth_code(), Some(&OAuthErrorCode::InvalidGrant));
+    for error in &errors {
+        assert!(error.requires_reauthorization());
+        match error {
+            SessionError::Refresh(e) => assert!(Arc::ptr_eq(e, first)),
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_rejected_token_is_refreshed_once() {
+    let server = MockServer::start_async().await;
+    let clock = clock();
+    let app = private_app(&server, &clock);
+    let mock = mock_rotation(&server).await;
+    // Valid for another hour, but the API says 401.
+    let token = Token::new(
+        AccessToken::new("at-1".into()),
+        Some(Timestamp::from_unix_millis(NOW_MS + 3_600_000)),
+    )
+    .with_refresh_token(RefreshToken::new("rt-1".into()));
+    let session = app
+        .start_session(token, Arc::new(MemoryTokenStore::new()))
+        .await
+        .unwrap();
+    let rejected = SecretString::from("at-1");
+    let calls = (0..20).map(|_| {
+        let session = session.clone();
+        let rejected = rejected.clone();
+        tokio::spawn(async move { session.refresh_rejected(&rejected).await })
+    });
+    for result in futures::future::join_all(calls).await {
+        assert_eq!(result.unwrap().unwrap().expose_secret(), "at-2");
+    }
+    // A late 401 for the old token: the current one, no new request.
+    assert_eq!(
+        session
+            .refresh_rejected(&rejected)
+            .await
+            .unwrap()
+            .expose_secret(),
+        "at-2"
+    );
+    mock.assert_calls_async(1).await;
+}
+
+/// A store that records what happened, can be made to fail, and can hold a save until
+/// released.
+#[derive(Debug, Default)]
+struct RecordingStore {
+    events: Mutex<Vec<String>>,
+    saved: Mutex<Option<Token>>,
+    fail: std::sync::atomic::AtomicBool,
+    hold: Option<(Arc<tokio::sync::Notify>, Arc<tokio::sync::Semaphore>)>,
+}
+
+impl RecordingStore {
+    fn events(&self) -> Vec<String> {
+        self.events.lock().unwrap().clone()
+    }
+}
+
+impl TokenStore for RecordingStore {
+    fn load(&self) -> lumin::auth::BoxFuture<'_, Result<Option<Token>, StoreError>> {
+        Box::pin(async move { Ok(self.saved.lock().unwrap().clone()) })
+    }
+
+    fn save<'a>(&'a self, token: &'a Token) -> lumin::auth::BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let refresh = token
+                .refresh_token()
+                .map(|t| t.secret().clone())
+                .unwrap_or_default();
+            if let Some((entered, release)) = &self.hold {
+                entered.notify_one();
+                release.acquire().await.unwrap().forget();
+            }
+            if self.fail.load(std::sync::atomic::Ordering::SeqCst) {
+                self.events
+                    .lock()
+                    .unwrap()
+                    .push(format!("save failed: {refresh}"));
+                return Err("disk full".into());
+            }
+            self.events
+                .lock()
+                .unwrap()
+                .push(format!("saved: {refresh}"));
+            *self.saved.lock().unwrap() = Some(token.clone());
+            Ok(())
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_refresh_token_is_saved_before_the_new_access_token_is_used() {
+    let server = MockServer::start_async().await;
+    let app = private_app(&server, &clock());
+    let mock = mock_rotation(&server).await;
+    let entered = Arc::new(tokio::sync::Notify::new());
+    let release = Arc::new(tokio::sync::Semaphore::new(1)); // the start-up save
+    let store = Arc::new(RecordingStore {
+        hold: Some((entered.clone(), release.clone())),
+        ..RecordingStore::default()
+    });
+    let session = app
+        .start_session(expired_token(), store.clone())
+        .await
+        .unwrap();
+
+    let caller = {
+        let session = session.clone();
+        let store = store.clone();
+        tokio::spawn(async move {
+            let token = session.access_token().await.unwrap();
+            store
+                .events
+                .lock()
+                .unwrap()
+                .push(format!("used: {}", token.expose_secret()));
+        })
+    };
+    entered.notified().await; // the refresh came back and its token is being saved
+    assert!(!caller.is_finished());
+    assert_eq!(store.events(), ["saved: rt-1"]);
+    release.add_permits(1);
+    caller.await.unwrap();
+    assert_eq!(store.events(), ["saved: rt-1", "saved: rt-2", "used: at-2"]);
+    mock.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn a_failed_save_is_reported_and_the_new_token_is_not_used_until_saved() {
+    let server = MockServer::start_async().await;
+    let app = private_app(&server, &clock());
+    let mock = mock_rotation(&server).await;
+    let store = Arc::new(RecordingStore::default());
+    let session = app
+        .start_session(expired_token(), store.clone())
+        .await
+        .unwrap();
+
+    store.fail.store(true, std::sync::atomic::Ordering::SeqCst);
+    let error = session_error(session.access_token().await.unwrap_err());
+    assert!(
+        matches!(&error, SessionError::Store(e) if e.to_string() == "disk full"),
+        "{error:?}"
+    );
+    // Nor after a 401 with the old token.
+    let error = session_error(
+        session
+            .refresh_rejected(&SecretString::from("at-1"))
+            .await
+            .unwrap_err(),
+    );
+    assert!(matches!(error, SessionError::Store(_)), "{error:?}");
+
+    // Once the store works again the kept token is saved, then used: no second refresh
+    // (the spent rt-1 is never presented again).
+    store.fail.store(false, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(
+        session.access_token().await.unwrap().expose_secret(),
+        "at-2"
+    );
+    mock.assert_calls_async(1).await;
+    assert_eq!(
+        store.events(),
+        [
+            "saved: rt-1",
+            "save failed: rt-2",
+            "save failed: rt-2",
+            "saved: rt-2"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_stored_token_is_loaded_on_start_up_and_refreshed_the_same_way() {
+    let server = MockServer::start_async().await;
+    let app = private_app(&server, &clock());
+    let mock = mock_rotation(&server).await;
+
+    let empty = Arc::new(MemoryTokenStore::new());
+    let error = app.resume_session(empty).await.unwrap_err();
+    assert!(matches!(error, SessionError::NoStoredToken), "{error:?}");
+
+    // Saved by an earlier run, as JSON.
+    let saved = serde_json::to_string(&expired_token()).unwrap();
+    let store = Arc::new(MemoryTokenStore::with_token(
+        serde_json::from_str(&saved).unwrap(),
+    ));
+    let session = app.resume_session(store.clone()).await.unwrap();
+    assert_eq!(
+        session.access_token().await.unwrap().expose_secret(),
+        "at-2"
+    );
+    mock.assert_calls_async(1).await;
+    assert_eq!(
+        store.token().unwrap().refresh_token().unwrap().secret(),
+        "rt-2"
+    );
+}
+
+#[tokio::test]
+async fn a_session_without_refresh_token_asks_for_reauthorization() {
+    let server = MockServer::start_async().await;
+    let app = private_app(&server, &clock());
+    let token = Token::new(
+        AccessToken::new("at-1".into()),
+        Some(Timestamp::from_unix_millis(NOW_MS - 1)),
+    );
+    let session = app
+        .start_session(token, Arc::new(MemoryTokenStore::new()))
+        .await
+        .unwrap();
+    let error = session_error(session.access_token().await.unwrap_err());
+    assert!(
+        matches!(
+            error,
+            SessionError::ReauthorizationRequired {
+                reason: ReauthorizationReason::NoRefreshToken
+            }
+        ),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_public_session_cannot_refresh() {
+    let server = MockServer::start_async().await;
+    let clock = clock();
+    let app = public_app(&server, &clock);
+    let token = Token::new(
+        AccessToken::new("ory_at_1".into()),
+        Some(Timestamp::from_unix_millis(NOW_MS + 3_598_000)),
+    );
+    let session = app.session(token);
+    assert_eq!(
+        session.access_token().await.unwrap().expose_secret(),
+        "ory_at_1"
+    );
+    let error = session_error(
+        session
+            .refresh_rejected(&SecretString::from("ory_at_1"))
+            .await
+            .unwrap_err(),
+    );
+    assert!(error.requires_reauthorization(), "{error:?}");
+
+    clock.advance(Duration::from_secs(3598));
+    let error = session_error(session.access_token().await.unwrap_err());
+    assert!(
+        matches!(
+            error,
+            SessionError::ReauthorizationRequired {
+                reason: ReauthorizationReason::PublicAppTokenExpired
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("authorization again"), "{error}");
+}
+
+// ---- Through the API client ---------------------------------------------------------------
+
+/// A client calling `server` with `session` as its token source.
+fn api_client(server: &MockServer, session: impl TokenSource + 'static) -> lumin::Client {
+    lumin::ClientBuilder::new()
+        .base_url(server.base_url())
+        .credentials(lumin::auth::Credentials::TokenSource(Arc::new(session)))
+        .build()
+        .expect("client")
+}
+
+/// `GET /user/info` answering 200 to `Bearer {token}`.
+async fn mock_user_info<'a>(server: &'a MockServer, token: &str) -> httpmock::Mock<'a> {
+    server
+        .mock_async(|when, then| {
+            when.method("GET")
+                .path("/user/info")
+                .header("authorization", format!("Bearer {token}"));
+            then.status(200).json_body(json!({
+                "user": {"id": "usr_a1b2c3d4", "email": "you@example.com", "name": "Your Name"}
+            }));
+        })
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_api_calls_on_an_expired_token_cause_one_token_request() {
+    let server = MockServer::start_async().await;
+    let app = private_app(&server, &clock());
+    let refresh = mock_rotation(&server).await;
+    let user_info = mock_user_info(&server, "at-2").await;
+    let session = app
+        .start_session(expired_token(), Arc::new(MemoryTokenStore::new()))
+        .await
+        .unwrap();
+    let client = api_client(&server, session);
+
+    let calls = (0..100).map(|_| {
+        let client = client.clone();
+        tokio::spawn(async move { client.get_user_information().send().await })
+    });
+    for result in futures::future::join_all(calls).await {
+        let user = result.unwrap().expect("user info");
+        assert_eq!(user.user.email, "you@example.com");
+    }
+    refresh.assert_calls_async(1).await;
+    user_info.assert_calls_async(100).await;
+}
+
+#[tokio::test]
+async fn a_401_causes_one_refresh_and_one_retry() {
+    let server = MockServer::start_async().await;
+    let app = private_app(&server, &clock());
+    let refresh = mock_rotation(&server).await;
+    let rejected = server
+        .mock_async(|when, then| {
+            when.method("GET")
+                .path("/user/info")
+                .header("authorization", "Bearer at-1");
+            then.status(401)
+                .json_body(json!({"error_code": "unauthorized", "error_message": "Token revoked"}));
+        })
+        .await;
+    let accepted = mock_user_info(&server, "at-2").await;
+    // Not expired by the clock: only the 401 tells the session to refresh.
+    let token = Token::new(
+        AccessToken::new("at-1".into()),
+        Some(Timestamp::from_unix_millis(NOW_MS + 3_600_000)),
+    )
+    .with_refresh_token(RefreshToken::new("rt-1".into()));
+    let session = app
+        .start_session(token, Arc::new(MemoryTokenStore::new()))
+        .await
+        .unwrap();
+    let client = api_client(&server, session);
+
+    let user = client.get_user_information().send().await.expect("retried");
+    assert_eq!(user.user.name, "Your Name");
+    rejected.assert_calls_async(1).await;
+    refresh.assert_calls_async(1).await;
+    accepted.assert_calls_async(1).await;
+
+    // The new token is used from now on, without another refresh.
+    client
+        .get_user_information()
+        .send()
+        .await
+        .expect("user info");
+    rejected.assert_calls_async(1).await;
+    refresh.assert_calls_async(1).await;
+    accepted.assert_calls_async(2).await;
+}
+
+#[tokio::test]
+async fn a_401_after_the_refresh_is_not_retried_again() {
+    let server = MockServer::start_async().await;
+    let app = private_app(&server, &clock());
+    let refresh = mock_rotation(&server).await;
+    let rejected = server
+        .mock_async(|when, then| {
+            when.method("GET").path("/user/info");
+            then.status(401)
+                .json_body(json!({"error_code": "unauthorized", "error_message": "No access"}));
+        })
+        .await;
+    let token = Token::new(
+        AccessToken::new("at-1".into()),
+        Some(Timestamp::from_unix_millis(NOW_MS + 3_600_000)),
+    )
+    .with_refresh_token(RefreshToken::new("rt-1".into()));
+    let session = app
+        .start_session(token, Arc::new(MemoryTokenStore::new()))
+        .await
+        .unwrap();
+    let client = api_client(&server, session);
+
+    let error = lumin::Error::from(client.get_user_information().send().await.unwrap_err());
+    assert!(
+        matches!(&error, lumin::Error::Api { status, .. } if status.as_u16() == 401),
+        "{error:?}"
+    );
+    rejected.assert_calls_async(2).await;
+    refresh.assert_calls_async(1).await;
+}
+
+#[test]
+fn an_access_token_reports_its_expiry_around_the_boundary() {
+    use lumin::time::{Millis, Timestamp};
+    let at = |ms: i64| Timestamp::<Millis>::from_unix_millis(ms);
+    let token = lumin::oauth::Token::new(
+        lumin::oauth::AccessToken::new("ory_at_x".into()),
+        Some(at(1_000_000)),
+    );
+    assert!(!token.is_expired(at(999_999)));
+    assert_eq!(token.remaining(at(999_999)), Some(Duration::from_millis(1)));
+    assert!(token.is_expired(at(1_000_000)));
+    assert_eq!(token.remaining(at(1_000_000)), Some(Duration::ZERO));
+    assert_eq!(token.remaining(at(1_000_001)), Some(Duration::ZERO));
+    let forever = lumin::oauth::Token::new(lumin::oauth::AccessToken::new("t".into()), None);
+    assert!(!forever.is_expired(at(i64::MAX)));
+    assert_eq!(forever.remaining(at(0)), None);
+}

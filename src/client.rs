@@ -241,8 +241,8 @@ impl ClientHooks<ClientState> for crate::Client {
             })
     }
 
-    async fn exec(&self, request: Request, _info: &OperationInfo) -> reqwest::Result<Response> {
-        execute(self, request).await
+    async fn exec(&self, request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
+        execute(self, request, info.operation_id).await
     }
 }
 
@@ -304,9 +304,14 @@ pub(crate) async fn prepare(
     Ok(())
 }
 
-/// Sends a prepared request: one refresh and retry after a `401` when a token source is
-/// configured, then keeps the raw body of an error response.
-pub(crate) async fn execute(client: &crate::Client, request: Request) -> reqwest::Result<Response> {
+/// Sends a prepared request of `operation_id`: one refresh and retry after a `401` when a
+/// token source is configured, then keeps the raw body of any response the operation does
+/// not document as a success.
+pub(crate) async fn execute(
+    client: &crate::Client,
+    request: Request,
+    operation_id: &str,
+) -> reqwest::Result<Response> {
     let http = client.client();
     let source = client.inner().token_source.as_ref();
     let retry = source.and_then(|_| request.try_clone());
@@ -328,17 +333,27 @@ pub(crate) async fn execute(client: &crate::Client, request: Request) -> reqwest
             response = http.execute(retry).await?;
         }
     }
-    keep_error_body(response).await
+    if is_documented_success(operation_id, response.status()) {
+        Ok(response)
+    } else {
+        keep_raw_body(response).await
+    }
 }
 
-/// Reads the body of an error response and hands it on intact, noting it in the
-/// response's extensions; a 4XX body that is not the documented envelope is wrapped so
-/// the generated decoder keeps it (see [`ApiErrorBody`]).
-async fn keep_error_body(response: Response) -> reqwest::Result<Response> {
+/// True when `status` is one the spec documents as a success of `operation_id`.
+fn is_documented_success(operation_id: &str, status: StatusCode) -> bool {
+    let code = status.as_u16();
+    crate::generated::SUCCESS_STATUSES
+        .iter()
+        .find(|(op, _)| *op == operation_id)
+        .is_some_and(|(_, ranges)| ranges.iter().any(|(lo, hi)| (*lo..=*hi).contains(&code)))
+}
+
+/// Reads the body of a response that is not a documented success and hands it on intact,
+/// noting it in the response's extensions; a 4XX body that is not the documented envelope
+/// is wrapped so the generated decoder keeps it (see [`ApiErrorBody`]).
+async fn keep_raw_body(response: Response) -> reqwest::Result<Response> {
     let status = response.status();
-    if !(status.is_client_error() || status.is_server_error()) {
-        return Ok(response);
-    }
     let headers = response.headers().clone();
     let version = response.version();
     let raw: Bytes = response.bytes().await?;

@@ -225,7 +225,7 @@ impl crate::Client {
         crate::client::prepare(self, &mut request, operation_id)
             .await
             .map_err(Error::from)?;
-        let response = crate::client::execute(self, request)
+        let response = crate::client::execute(self, request, operation_id)
             .await
             .map_err(Error::Transport)?;
         if response.status().is_success() {

@@ -138,6 +138,8 @@ pub struct Handwritten {
     /// Operation id to request body fields of which at most one may be given
     /// (`x-lumin-exclusive` on the body schema).
     pub exclusive_fields: BTreeMap<String, Vec<String>>,
+    /// Operation id to its documented success statuses, as inclusive ranges.
+    pub success_statuses: BTreeMap<String, Vec<(u16, u16)>>,
 }
 
 /// The output of one generator run.
@@ -220,6 +222,9 @@ pub fn prepare_for_progenitor(spec: &mut OpenAPI) -> Handwritten {
                     _ => true,
                 }
             });
+            handwritten
+                .success_statuses
+                .insert(id.clone(), success_statuses(op));
             if let Some(media) = only_non_json_success(op) {
                 defaults.push(("accept".to_owned(), media));
             }
@@ -249,6 +254,19 @@ fn operations_mut(
     ]
     .into_iter()
     .filter_map(Option::as_mut)
+}
+
+/// The documented 2xx statuses of an operation, as inclusive ranges.
+fn success_statuses(op: &openapiv3::Operation) -> Vec<(u16, u16)> {
+    op.responses
+        .responses
+        .keys()
+        .filter_map(|status| match status {
+            openapiv3::StatusCode::Code(code) if (200..300).contains(code) => Some((*code, *code)),
+            openapiv3::StatusCode::Range(2) => Some((200, 299)),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The one media type of an operation's success responses, when it is not JSON.
@@ -307,6 +325,15 @@ fn handwritten_tables(handwritten: &Handwritten) -> String {
     for (op, fields) in &handwritten.exclusive_fields {
         let op = op.replace('-', "_");
         let _ = writeln!(out, "    ({op:?}, &{fields:?}),");
+    }
+    out.push_str("];\n");
+    out.push_str(
+        "/// Documented success statuses (inclusive ranges), by operation id.\n\
+         pub(crate) const SUCCESS_STATUSES: &[(&str, &[(u16, u16)])] = &[\n",
+    );
+    for (op, ranges) in &handwritten.success_statuses {
+        let op = op.replace('-', "_");
+        let _ = writeln!(out, "    ({op:?}, &{ranges:?}),");
     }
     out.push_str("];\n");
     out

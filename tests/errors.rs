@@ -1,0 +1,316 @@
+//! Every kind of failed response reaches the caller as the documented `lumin::Error`
+//! variant, with its status and, when the body is not the documented envelope, the body
+//! exactly as received. Nothing panics.
+
+use std::sync::Arc;
+
+use httpmock::MockServer;
+use lumin::clock::FixedClock;
+use lumin::expiry::DueDate;
+use lumin::reqwest::StatusCode;
+use lumin::time::{Millis, Timestamp};
+use lumin::{Error, types};
+
+const NOW_MS: i64 = 1_768_751_225_657;
+
+fn clock() -> FixedClock {
+    FixedClock::at_unix_millis(NOW_MS)
+}
+
+fn client(server: &MockServer) -> lumin::Client {
+    lumin::ClientBuilder::new()
+        .base_url(server.base_url())
+        .api_key("test-key")
+        .clock(Arc::new(clock()))
+        .build()
+        .unwrap()
+}
+
+/// Get User Information answered with `status`, `content_type` and `body`: the error it
+/// turns into.
+async fn user_info_error(status: u16, content_type: &str, body: &'static [u8]) -> Error {
+    let server = MockServer::start_async().await;
+    let content_type = content_type.to_owned();
+    let mock = server
+        .mock_async(|when, then| {
+            when.method("GET").path("/user/info");
+            then.status(status)
+                .header("content-type", content_type)
+                .body(body);
+        })
+        .await;
+    let result = client(&server).get_user_information().send().await;
+    mock.assert_async().await;
+    Error::from(result.expect_err("an error response must not decode as success"))
+}
+
+fn assert_unexpected(error: Error, expected_status: u16, expected_body: &[u8]) {
+    assert_eq!(
+        error.status(),
+        Some(StatusCode::from_u16(expected_status).unwrap())
+    );
+    assert_eq!(error.error_code(), None);
+    match error {
+        Error::UnexpectedResponse { status, body } => {
+            assert_eq!(status.as_u16(), expected_status);
+            assert_eq!(
+                body.as_ref(),
+                expected_body,
+                "the body must be kept byte for byte"
+            );
+        }
+        other => panic!("expected UnexpectedResponse, got {other:?}"),
+    }
+}
+
+/// `verification` on a signer of a Workspace without a Digital Trust license: the
+/// documented `403 verification_not_licensed` envelope.
+#[tokio::test]
+async fn documented_403_envelope_is_an_api_error() {
+    const ENVELOPE: &str = r#"{"error_code":"verification_not_licensed","error_message":"Signer verification requires a Digital Trust license on the Workspace."}"#;
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method("POST").path("/signature_request/send");
+            then.status(403)
+                .header("content-type", "application/json")
+                .body(ENVELOPE);
+        })
+        .await;
+    let body = types::SignatureRequestDto {
+        file_url: Some("https://example.com/contract.pdf".into()),
+        file_urls: vec![],
+        title: types::Title::try_from("Contract").unwrap(),
+        signers: vec![types::Signer {
+            email_address: "john@example.com".into(),
+            name: "John Doe".into(),
+            group: None,
+            verification: Some(types::Verification {
+                method: types::VerificationMethod::Vc,
+                payload: types::VerificationPayload {
+                    doc_type: Some(types::VerificationPayloadDocType::PhotoId),
+                    claims: vec![
+                        types::VerificationPayloadClaimsItem::GivenName,
+                        types::VerificationPayloadClaimsItem::FamilyName,
+                    ],
+                },
+            }),
+        }],
+        viewers: vec![],
+        expires_at: DueDate::at(
+            Timestamp::<Millis>::from_unix_millis(1_927_510_980_694),
+            &clock(),
+        )
+        .unwrap(),
+        use_text_tags: false,
+        signing_type: None,
+        custom_email: None,
+    };
+    let result = client(&server)
+        .send_signature_request()
+        .body(body)
+        .send()
+        .await;
+    mock.assert_async().await;
+    let error = Error::from(result.unwrap_err());
+    assert_eq!(error.status(), Some(StatusCode::FORBIDDEN));
+    assert_eq!(error.error_code(), Some("verification_not_licensed"));
+    match error {
+        Error::Api {
+            status,
+            error_code,
+            error_message,
+        } => {
+            assert_eq!(status, StatusCode::FORBIDDEN);
+            assert_eq!(status.as_u16(), 403);
+            assert_eq!(error_code, "verification_not_licensed");
+            assert_eq!(
+                error_message,
+                "Signer verification requires a Digital Trust license on the Workspace."
+            );
+        }
+        other => panic!("expected Error::Api, got {other:?}"),
+    }
+}
+
+/// The `?` operator converts the generated error the same way.
+#[tokio::test]
+async fn question_mark_converts_to_lumin_error() {
+    async fn call(client: &lumin::Client) -> lumin::Result<types::UserInfoResponse> {
+        Ok(client.get_user_information().send().await?.into_inner())
+    }
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method("GET").path("/user/info");
+            then.status(401)
+                .header("content-type", "application/json")
+                .body(r#"{"error_code":"unauthorized","error_message":"Invalid API key"}"#);
+        })
+        .await;
+    match call(&client(&server)).await {
+        Err(Error::Api {
+            status,
+            error_code,
+            error_message,
+        }) => {
+            assert_eq!(status.as_u16(), 401);
+            assert_eq!(error_code, "unauthorized");
+            assert_eq!(error_message, "Invalid API key");
+        }
+        other => panic!("expected Error::Api, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn html_4xx_body_is_kept_raw() {
+    const HTML: &[u8] = b"<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1></center>\r\n</body>\r\n</html>\r\n";
+    let error = user_info_error(404, "text/html", HTML).await;
+    assert_unexpected(error, 404, HTML);
+}
+
+/// A JSON 4XX body that is not the `{error_code, error_message}` envelope is not an API
+/// error either: it is kept raw.
+#[tokio::test]
+async fn json_4xx_body_that_is_not_the_envelope_is_kept_raw() {
+    const BODY: &[u8] = br#"{"message":"Too Many Requests","retry_after":30}"#;
+    let error = user_info_error(429, "application/json", BODY).await;
+    assert_unexpected(error, 429, BODY);
+}
+
+/// A body that happens to look like the client's own internal wrapping of raw bodies is
+/// still handed on as received.
+#[tokio::test]
+async fn body_resembling_the_internal_raw_marker_is_kept_raw() {
+    const BODY: &[u8] = br#"{"$lumin_raw_body_base64":"aGVsbG8="}"#;
+    let error = user_info_error(400, "application/json", BODY).await;
+    assert_unexpected(error, 400, BODY);
+}
+
+#[tokio::test]
+async fn non_json_5xx_body_is_kept_raw() {
+    const HTML: &[u8] = b"<html><body><h1>502 Bad Gateway</h1>\n<p>upstream \xff\xfe not reachable</p></body></html>";
+    let error = user_info_error(502, "text/html", HTML).await;
+    assert_unexpected(error, 502, HTML);
+}
+
+#[tokio::test]
+async fn empty_4xx_body_is_kept_empty() {
+    let error = user_info_error(401, "application/json", b"").await;
+    assert_unexpected(error, 401, b"");
+}
+
+#[tokio::test]
+async fn empty_5xx_body_is_kept_empty() {
+    let error = user_info_error(503, "text/plain", b"").await;
+    assert_unexpected(error, 503, b"");
+}
+
+#[tokio::test]
+async fn truncated_success_body_is_a_decode_error() {
+    const TRUNCATED: &[u8] = br#"{"user":{"id":"usr_a1b2c3d4","email":"you@exa"#;
+    let error = user_info_error(200, "application/json", TRUNCATED).await;
+    assert_eq!(error.status(), None);
+    match error {
+        Error::Decode { path, body, source } => {
+            assert_eq!(body.as_ref(), TRUNCATED);
+            assert!(source.is_eof(), "{source}");
+            assert_eq!(path, "user.email");
+        }
+        other => panic!("expected Error::Decode, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn empty_success_body_is_a_decode_error() {
+    let error = user_info_error(200, "application/json", b"").await;
+    match error {
+        Error::Decode { body, source, .. } => {
+            assert!(body.is_empty());
+            assert!(source.is_eof(), "{source}");
+        }
+        other => panic!("expected Error::Decode, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn envelope_on_a_5xx_is_an_api_error() {
+    let error = user_info_error(
+        500,
+        "application/json",
+        br#"{"error_code":"internal_error","error_message":"Something went wrong"}"#,
+    )
+    .await;
+    match error {
+        Error::Api {
+            status,
+            error_code,
+            error_message,
+        } => {
+            assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+            assert_eq!(error_code, "internal_error");
+            assert_eq!(error_message, "Something went wrong");
+        }
+        other => panic!("expected Error::Api, got {other:?}"),
+    }
+}
+
+/// An operation whose success body is a PDF still reports a JSON error envelope.
+#[tokio::test]
+async fn envelope_on_a_pdf_operation_is_an_api_error() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method("GET").path("/signature_request/files/sr_1");
+            then.status(404)
+                .header("content-type", "application/json")
+                .body(
+                    r#"{"error_code":"not_found","error_message":"Signature request not found"}"#,
+                );
+        })
+        .await;
+    let result = client(&server)
+        .download_file()
+        .signature_request_id("sr_1")
+        .send()
+        .await;
+    match result.map(|_| ()).map_err(Error::from) {
+        Err(Error::Api {
+            status, error_code, ..
+        }) => {
+            assert_eq!(status.as_u16(), 404);
+            assert_eq!(error_code, "not_found");
+        }
+        other => panic!("expected Error::Api, got {other:?}"),
+    }
+}
+
+/// A success status the operation does not document (Get User Information documents 200
+/// only) is an unexpected response, with its body kept as received.
+#[tokio::test]
+async fn undocumented_success_status_keeps_status_and_body() {
+    const BODY: &[u8] = br#"{"status":"accepted"}"#;
+    let error = user_info_error(202, "application/json", BODY).await;
+    assert_unexpected(error, 202, BODY);
+}
+
+/// Redirects are not followed (credentials must not go to another host): a 3XX is an
+/// unexpected response, with its body kept as received.
+#[tokio::test]
+async fn redirect_is_not_followed_and_keeps_status_and_body() {
+    const BODY: &[u8] =
+        b"<html><body>Moved to <a href=\"https://elsewhere.example/\">here</a></body></html>";
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method("GET").path("/user/info");
+            then.status(302)
+                .header("location", "https://elsewhere.example/user/info")
+                .header("content-type", "text/html")
+                .body(BODY);
+        })
+        .await;
+    let result = client(&server).get_user_information().send().await;
+    mock.assert_async().await;
+    assert_unexpected(Error::from(result.unwrap_err()), 302, BODY);
+}

@@ -19,7 +19,11 @@
 //! ```
 //!
 //! Several secrets can be accepted at once ([`WebhookVerifier::with_secret`]) while the
-//! Primary API key is being rotated. Comparison is constant time.
+//! Primary API key is being rotated. Comparison is constant time, and every configured
+//! secret is tried, so timing tells neither the digest nor which secret matched.
+//!
+//! [`parse_unverified`] reads a body without checking it, for bodies verified by other
+//! means; a handler should not need it.
 //!
 //! Lumin retries a delivery that did not get a `200` six times over about 30 hours
 //! (5 min, 15 min, 45 min, 2 h 15, 6 h 45, 20 h 15), sends no event id, and promises no
@@ -64,7 +68,7 @@ pub enum WebhookError {
     /// The body was not signed with any of the configured secrets.
     #[error("the X-Signature does not match the body for any configured secret")]
     SignatureMismatch,
-    /// The verifier has no secret to check with.
+    /// The verifier has no secret to check with (every secret given was empty).
     #[error("no webhook secret is configured")]
     NoSecret,
     /// The event is older than the configured maximum age.
@@ -85,14 +89,17 @@ pub enum WebhookError {
 /// The lowercase hex HMAC-SHA256 of `body` keyed with `secret`: the `X-Signature` value
 /// Lumin sends. Useful for testing a receiver.
 pub fn signature(secret: &str, body: &[u8]) -> String {
-    hex::encode(mac(secret.as_bytes(), body).finalize().into_bytes())
+    mac(secret.as_bytes(), body)
+        .map(|mac| hex::encode(mac.finalize().into_bytes()))
+        .unwrap_or_default()
 }
 
-fn mac(key: &[u8], body: &[u8]) -> Hmac<Sha256> {
-    // HMAC accepts keys of any length.
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
+/// HMAC-SHA256 of `body`; `None` never happens (HMAC takes keys of any length), but it
+/// keeps the verification path free of panics.
+fn mac(key: &[u8], body: &[u8]) -> Option<Hmac<Sha256>> {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).ok()?;
     mac.update(body);
-    mac
+    Some(mac)
 }
 
 /// Checks `X-Signature` against one or more secrets, and optionally the event's age.
@@ -115,30 +122,45 @@ impl fmt::Debug for WebhookVerifier {
 }
 
 impl WebhookVerifier {
-    /// A verifier for deliveries signed with `secret` (the Primary API key, or the app's
-    /// signing secret).
-    pub fn new(secret: impl Into<String>) -> Self {
+    /// A verifier for deliveries signed with `secret`: the Primary API key (account
+    /// webhooks) or the app's signing secret (app webhooks), used as UTF-8 bytes.
+    ///
+    /// An empty secret is ignored, since anyone can sign with it: a verifier left with
+    /// no secret rejects every delivery with [`WebhookError::NoSecret`].
+    pub fn new(secret: impl Into<SecretString>) -> Self {
         Self {
-            secrets: vec![SecretString::from(secret.into())],
+            secrets: Vec::new(),
             max_age: None,
         }
+        .with_secret(secret)
     }
 
     /// Also accepts deliveries signed with `secret`, for the days of a key rotation.
-    pub fn with_secret(mut self, secret: impl Into<String>) -> Self {
-        self.secrets.push(SecretString::from(secret.into()));
+    /// An empty secret is ignored.
+    pub fn with_secret(mut self, secret: impl Into<SecretString>) -> Self {
+        let secret = secret.into();
+        if !secret.expose_secret().is_empty() {
+            self.secrets.push(secret);
+        }
         self
     }
 
-    /// Rejects events whose `event_time` lies more than `max_age` before `clock`'s now.
+    /// Rejects events whose `event_time` lies more than `max_age` before `clock`'s now
+    /// (an event exactly `max_age` old is accepted). Checked by
+    /// [`verify_and_parse`](Self::verify_and_parse), after the signature.
     ///
-    /// Off by default. Lumin retries for about 30 hours; a shorter window drops retries.
+    /// Off by default. Lumin retries a failed delivery 6 times over about 30 h 20 min and
+    /// each retry carries the original `event_time`, so a window shorter than that drops
+    /// the later retries of an event your endpoint missed. Events dated in the future
+    /// (clock skew) are accepted.
     pub fn with_max_age(mut self, max_age: Duration, clock: SharedClock) -> Self {
         self.max_age = Some((max_age, clock));
         self
     }
 
-    /// Checks the `X-Signature` header value against the raw `body` bytes.
+    /// Checks the `X-Signature` header value (`None` when the header is absent) against
+    /// the raw `body` bytes, exactly as received. Surrounding white space and upper-case
+    /// hex digits in the header are accepted.
     pub fn verify(&self, body: &[u8], signature: Option<&str>) -> Result<(), WebhookError> {
         let signature = signature.ok_or(WebhookError::MissingSignature)?.trim();
         if !signature.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -151,11 +173,11 @@ impl WebhookVerifier {
         if self.secrets.is_empty() {
             return Err(WebhookError::NoSecret);
         }
-        // Every secret is tried, so the time taken does not tell which one matched.
+        // Every secret is tried, so the time taken does not tell which one matched;
+        // `verify_slice` compares in constant time.
         let matched = self.secrets.iter().fold(false, |matched, secret| {
             let ok = mac(secret.expose_secret().as_bytes(), body)
-                .verify_slice(&expected)
-                .is_ok();
+                .is_some_and(|mac| mac.verify_slice(&expected).is_ok());
             matched | ok
         });
         if matched {
@@ -165,7 +187,8 @@ impl WebhookVerifier {
         }
     }
 
-    /// Verifies the delivery, then reads it: the safe path for a webhook handler.
+    /// Verifies the delivery, then reads it, then checks its age when a maximum age is
+    /// set: the safe path for a webhook handler.
     pub fn verify_and_parse(
         &self,
         body: &[u8],
@@ -187,8 +210,8 @@ impl WebhookVerifier {
     }
 }
 
-/// Reads a delivery **without checking its signature**. Only for bodies already verified
-/// by other means, or for tests; a handler should call
+/// Reads a delivery **without checking its signature or its age**. Only for bodies
+/// already verified by other means, or for tests; a handler should call
 /// [`WebhookVerifier::verify_and_parse`].
 pub fn parse_unverified(body: &[u8]) -> Result<WebhookEvent, WebhookError> {
     serde_json::from_slice(body).map_err(|e| WebhookError::Malformed(e.to_string()))
@@ -289,6 +312,11 @@ impl<'de> Deserialize<'de> for EventType {
 }
 
 /// A webhook delivery.
+///
+/// Every field but `event` is optional, since the error events (`invalid`, `canceled`,
+/// `cancel_failed`) have no documented payload. `Deserialize` is implemented so that
+/// events can be stored and read back; deserializing a delivery directly skips the
+/// signature check, so read deliveries with [`WebhookVerifier::verify_and_parse`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WebhookEvent {
     /// What happened and when.
@@ -297,6 +325,7 @@ pub struct WebhookEvent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signature_request: Option<WebhookSignatureRequest>,
     /// Where to view the request, when sent at the top level (see [`Self::details_url`]).
+    /// It carries an access token: do not log it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub details_url: Option<String>,
     /// Any other top-level field (app webhooks add user context).
@@ -305,8 +334,9 @@ pub struct WebhookEvent {
 }
 
 impl WebhookEvent {
-    /// The details URL, wherever it was sent: at the top level or inside
-    /// `signature_request` (the docs show both).
+    /// The details URL, wherever it was sent: at the top level (preferred when both are
+    /// present) or inside `signature_request` (the docs show both). It carries an access
+    /// token: do not log it.
     pub fn details_url(&self) -> Option<&str> {
         self.details_url.as_deref().or_else(|| {
             self.signature_request
@@ -315,8 +345,8 @@ impl WebhookEvent {
         })
     }
 
-    /// A stable key for dropping repeated deliveries (Lumin sends no event id): event
-    /// type, signature request id and event time.
+    /// A stable key for dropping repeated deliveries (Lumin sends no event id and may
+    /// deliver an event more than once): event type, signature request id and event time.
     pub fn dedup_key(&self) -> DedupKey {
         DedupKey {
             event_type: self.event.event_type.as_str().to_owned(),
@@ -324,20 +354,22 @@ impl WebhookEvent {
                 .signature_request
                 .as_ref()
                 .and_then(|sr| sr.signature_request_id.clone()),
-            event_time_ms: self.event.event_time.unix_millis(),
+            event_time: self.event.event_time,
         }
     }
 }
 
-/// Identifies one event across retried deliveries.
+/// Identifies one event across retried deliveries. Its [`Display`](fmt::Display) form,
+/// `event_type:signature_request_id:event_time_ms` (`-` for a missing id), is stable and
+/// fit for a database key.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct DedupKey {
-    /// The event type's name.
+    /// The event type's name as sent.
     pub event_type: String,
     /// The signature request id, when the event has one.
     pub signature_request_id: Option<String>,
-    /// The event time in milliseconds.
-    pub event_time_ms: i64,
+    /// When the event happened.
+    pub event_time: Timestamp<Millis>,
 }
 
 impl fmt::Display for DedupKey {
@@ -347,9 +379,18 @@ impl fmt::Display for DedupKey {
             "{}:{}:{}",
             self.event_type,
             self.signature_request_id.as_deref().unwrap_or("-"),
-            self.event_time_ms
+            self.event_time.unix_millis()
         )
     }
+}
+
+/// Reads `null` as the default value, for containers Lumin might send as `null`.
+fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 /// The `event` object of a delivery.
@@ -360,7 +401,7 @@ pub struct EventInfo {
     /// What happened.
     pub event_type: EventType,
     /// Context such as the Workspace and the signer.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub event_metadata: EventMetadata,
 }
 
@@ -378,8 +419,10 @@ pub struct EventMetadata {
     pub other: BTreeMap<String, Value>,
 }
 
-/// A signature request as webhooks send it: unlike the REST object, signers carry
-/// `email` and no `group`, and every field may be missing.
+/// A signature request as webhooks send it: unlike the REST object, timestamps are
+/// milliseconds, signers carry `email` and no `group`, and every field may be missing.
+/// Fields the docs do not show (such as the reason of an error event) are kept in
+/// [`other`](Self::other).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct WebhookSignatureRequest {
     /// Its id.
@@ -400,14 +443,16 @@ pub struct WebhookSignatureRequest {
     /// Its status, as sent (`NEED_TO_SIGN`, `APPROVED`, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
-    /// Why it failed or was rejected, when said.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    /// Where to view it, when sent inside the signature request.
+    /// Where to view it, when sent inside the signature request (see
+    /// [`WebhookEvent::details_url`]). It carries an access token: do not log it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub details_url: Option<String>,
-    /// Its signers.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Its signers (empty when not sent).
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub signers: Vec<WebhookSigner>,
     /// Any other field.
     #[serde(flatten)]

@@ -7,8 +7,9 @@ use std::time::Duration;
 use lumin::clock::FixedClock;
 use lumin::time::{Millis, Timestamp};
 use lumin::webhooks::{
-    DedupKey, EventType, WebhookError, WebhookVerifier, parse_unverified, signature,
+    DedupKey, EventType, WebhookError, WebhookEvent, WebhookVerifier, parse_unverified, signature,
 };
+use secrecy::SecretString;
 
 /// The documented worked example: key, spaced body and digest, verbatim.
 const KEY: &str = "my_primary_api_key";
@@ -158,6 +159,10 @@ fn malformed_headers_are_each_their_own_error() {
     );
     assert_eq!(
         verifier.verify(body, Some(&DIGEST.replace('3', "z"))),
+        Err(WebhookError::SignatureNotHex)
+    );
+    assert_eq!(
+        verifier.verify(body, Some(&"é".repeat(32))),
         Err(WebhookError::SignatureNotHex)
     );
     assert_eq!(
@@ -351,6 +356,18 @@ fn maximum_age_is_checked_with_the_injected_clock() {
             max_age: Duration::from_secs(600),
         })
     );
+    // An event dated after the clock's now (clock skew) is accepted.
+    clock.set(Timestamp::from_unix_millis(event_time - 60_000));
+    assert!(
+        verifier
+            .verify_and_parse(DOWNLOADABLE.as_bytes(), Some(&header))
+            .is_ok()
+    );
+    // The age is checked only after the signature.
+    assert_eq!(
+        verifier.verify_and_parse(DOWNLOADABLE.as_bytes(), Some(DIGEST)),
+        Err(WebhookError::SignatureMismatch)
+    );
     // Without a window, any age is accepted: Lumin retries for about 30 hours.
     let relaxed = WebhookVerifier::new(KEY);
     clock.advance(Duration::from_secs(31 * 3600));
@@ -375,7 +392,7 @@ fn dedup_key_is_stable_across_redeliveries() {
         DedupKey {
             event_type: "signature_request_downloadable".into(),
             signature_request_id: Some("68d558daa153cb3c30718518".into()),
-            event_time_ms: 1_758_812_586_180,
+            event_time: Timestamp::from_unix_millis(1_758_812_586_180),
         }
     );
     assert_eq!(
@@ -384,6 +401,86 @@ fn dedup_key_is_stable_across_redeliveries() {
     );
     let other = parse_unverified(CREATED.as_bytes()).unwrap();
     assert_ne!(first.dedup_key(), other.dedup_key());
+    // Each part of the key matters.
+    let mut later = first.clone();
+    later.event.event_time = later.event.event_time + Duration::from_millis(1);
+    assert_ne!(first.dedup_key(), later.dedup_key());
+    let mut approved = first.clone();
+    approved.event.event_type = EventType::SignatureRequestApproved;
+    assert_ne!(first.dedup_key(), approved.dedup_key());
+    // An event without a signature request still has a key.
+    let bare =
+        parse_unverified(br#"{"event":{"event_time":5,"event_type":"signature_request_invalid"}}"#)
+            .unwrap();
+    assert_eq!(
+        bare.dedup_key().to_string(),
+        "signature_request_invalid:-:5"
+    );
+}
+
+#[test]
+fn empty_secrets_are_refused_and_secret_strings_are_accepted() {
+    let body = BODY.as_bytes();
+    let signed_with_nothing = signature("", body);
+    assert_eq!(
+        WebhookVerifier::new("").verify(body, Some(&signed_with_nothing)),
+        Err(WebhookError::NoSecret)
+    );
+    assert_eq!(
+        WebhookVerifier::new("")
+            .with_secret(KEY)
+            .verify(body, Some(&signed_with_nothing)),
+        Err(WebhookError::SignatureMismatch)
+    );
+    let verifier = WebhookVerifier::new(SecretString::from(KEY)).with_secret(String::new());
+    assert_eq!(verifier.verify(body, Some(DIGEST)), Ok(()));
+    assert!(format!("{verifier:?}").contains("1 redacted"));
+}
+
+#[test]
+fn events_round_trip_through_serde() {
+    for body in [BODY, DOWNLOADABLE, CREATED] {
+        let event = parse_unverified(body.as_bytes()).unwrap();
+        let json = serde_json::to_vec(&event).unwrap();
+        let again: WebhookEvent = serde_json::from_slice(&json).unwrap();
+        assert_eq!(again, event);
+        assert_eq!(again.details_url(), event.details_url());
+    }
+    let unknown = EventType::Unknown("signature_request_sent".into());
+    let json = serde_json::to_string(&unknown).unwrap();
+    assert_eq!(json, r#""signature_request_sent""#);
+    assert_eq!(serde_json::from_str::<EventType>(&json).unwrap(), unknown);
+}
+
+#[test]
+fn undocumented_error_payloads_and_nulls_parse() {
+    // The "Signature Request Error" payload is never shown: whatever it carries is kept.
+    let event = parse_unverified(
+        br#"{"event":{"event_time":1758812586180,"event_type":"signature_request_invalid","event_metadata":null},
+            "signature_request":{"signature_request_id":"68d558daa153cb3c30718518","signers":null,
+            "reason":{"code":"INVALID_TEXT_TAGS"},"created_at":"1758812378277"}}"#,
+    )
+    .unwrap();
+    assert_eq!(event.event.event_type, EventType::SignatureRequestInvalid);
+    assert_eq!(event.event.event_metadata.workspace_id, None);
+    let sr = event.signature_request.unwrap();
+    assert!(sr.signers.is_empty());
+    assert_eq!(
+        sr.other.get("reason"),
+        Some(&serde_json::json!({"code": "INVALID_TEXT_TAGS"}))
+    );
+    // Millisecond timestamps are also accepted as digit strings.
+    assert_eq!(
+        sr.created_at,
+        Some(Timestamp::from_unix_millis(1_758_812_378_277))
+    );
+    // When both places carry a details URL, the top-level one is preferred.
+    let both = parse_unverified(
+        br#"{"event":{"event_time":1,"event_type":"signature_request_viewed"},
+            "signature_request":{"details_url":"inside"},"details_url":"top"}"#,
+    )
+    .unwrap();
+    assert_eq!(both.details_url(), Some("top"));
 }
 
 #[test]

@@ -11,25 +11,29 @@ use crate::{SHARED_UPSTREAM, spec, workspace_root};
 pub struct Step {
     /// The command as a maintainer would type it.
     pub command: &'static str,
-    /// Environment variables it needs.
+    /// Environment variables it sets.
     pub env: &'static [(&'static str, &'static str)],
+    /// Environment variables it clears (so an example runs offline).
+    pub unset: &'static [&'static str],
     /// The cargo arguments.
     pub args: &'static [&'static str],
     /// What to do when it fails.
     pub fix: &'static str,
 }
 
-/// The cargo steps of CI (`.ci/run`), in its order.
+/// The cargo steps of CI (`.ci/run`), in its order; a test keeps the two in step.
 pub const STEPS: &[Step] = &[
     Step {
         command: "cargo fmt --all --check",
         env: &[],
+        unset: &[],
         args: &["fmt", "--all", "--check"],
         fix: "run `cargo fmt --all`",
     },
     Step {
         command: "cargo clippy --workspace --all-targets -- -D warnings",
         env: &[],
+        unset: &[],
         args: &[
             "clippy",
             "--workspace",
@@ -44,19 +48,61 @@ pub const STEPS: &[Step] = &[
     Step {
         command: "RUSTDOCFLAGS=-Dwarnings cargo doc --no-deps --workspace",
         env: &[("RUSTDOCFLAGS", "-Dwarnings")],
+        unset: &[],
         args: &["doc", "--no-deps", "--workspace"],
         fix: "fix the rustdoc warnings above (broken links, missing docs)",
     },
     Step {
         command: "cargo test --workspace",
         env: &[],
+        unset: &[],
         args: &["test", "--workspace"],
         fix: "fix the failing tests above; if a snapshot changed on purpose (openapi.yaml or the \
               generator), review it with `cargo insta review` (install: `cargo install \
               cargo-insta`), or accept all with `INSTA_UPDATE=always cargo test -p xtask` and \
               read `git diff xtask/tests/snapshots`",
     },
+    Step {
+        command: "cargo run --example quickstart",
+        env: &[],
+        unset: &["LUMIN_API_KEY"],
+        args: &["run", "--example", "quickstart"],
+        fix: "the quickstart's local stand-in and the client disagree: see the error above",
+    },
+    Step {
+        command: "cargo run --example oauth",
+        env: &[],
+        unset: &["LUMIN_CLIENT_ID"],
+        args: &["run", "--example", "oauth"],
+        fix: "the oauth example's local stand-in and the oauth module disagree: see the error above",
+    },
+    Step {
+        command: "cargo run --example webhook_receiver",
+        env: &[],
+        unset: &["LUMIN_WEBHOOK_SERVE"],
+        args: &["run", "--example", "webhook_receiver"],
+        fix: "the webhook receiver example failed: see the error above",
+    },
 ];
+
+impl Step {
+    /// The step as a shell line, the way `.ci/run` writes it.
+    pub fn shell_line(&self) -> String {
+        let mut words: Vec<String> = Vec::new();
+        if !self.unset.is_empty() {
+            words.push("env".to_owned());
+            words.extend(self.unset.iter().map(|name| format!("-u {name}")));
+        }
+        words.extend(
+            self.env
+                .iter()
+                .map(|(name, value)| format!("{name}={value}")),
+        );
+        words.push("cargo".to_owned());
+        words.extend(self.args.iter().map(|arg| (*arg).to_owned()));
+        words.join(" ")
+    }
+}
 
 fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
@@ -68,11 +114,15 @@ pub fn run() -> Result<(), String> {
     let mut failures = Vec::new();
     for step in STEPS {
         println!("\n==> {}", step.command);
-        let status = Command::new(cargo())
+        let mut command = Command::new(cargo());
+        command
             .args(step.args)
             .envs(step.env.iter().copied())
-            .current_dir(&root)
-            .status();
+            .current_dir(&root);
+        for name in step.unset {
+            command.env_remove(name);
+        }
+        let status = command.status();
         match status {
             Ok(status) if status.success() => {}
             Ok(_) => failures.push(format!("`{}` failed: {}", step.command, step.fix)),
@@ -104,5 +154,36 @@ pub fn run() -> Result<(), String> {
             failures.len(),
             failures.join("\n  - ")
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `.ci/run` announces each cargo step with `step "<command>"` and runs it on the next
+    /// line; `cargo xtask check` must run the same steps, in the same order.
+    #[test]
+    fn steps_match_ci_run() {
+        let script = std::fs::read_to_string(workspace_root().join(".ci/run")).unwrap();
+        let lines: Vec<&str> = script.lines().map(str::trim).collect();
+        let ci: Vec<(String, String)> = lines
+            .iter()
+            .enumerate()
+            .filter_map(|(i, line)| {
+                let label = line.strip_prefix("step \"")?.strip_suffix('"')?;
+                (label != "toolchain").then(|| {
+                    (
+                        label.to_owned(),
+                        lines.get(i + 1).unwrap_or(&"").to_string(),
+                    )
+                })
+            })
+            .collect();
+        let ours: Vec<(String, String)> = STEPS
+            .iter()
+            .map(|step| (step.command.to_owned(), step.shell_line()))
+            .collect();
+        assert_eq!(ci, ours);
     }
 }

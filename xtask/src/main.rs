@@ -16,7 +16,7 @@ Commands:
   surface
       Print the public surface of the generated client (operations and models).
   check
-      Run everything CI checks: fmt, clippy, doc, tests, and the spec sync report.
+      Run everything CI checks: fmt, clippy, doc, tests, the examples, and the spec sync report.
   help
       Print this.
 ";

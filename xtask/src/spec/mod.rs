@@ -25,10 +25,10 @@ pub struct Sync {
 
 /// Reads `source`: a local file, or an `https://` URL fetched with `curl`.
 pub fn read_source(source: &str) -> Result<String, String> {
-    if source.starts_with("https://") || source.starts_with("http://") {
-        if !source.starts_with("https://") {
-            return Err(format!("{source}: only https URLs are fetched"));
-        }
+    if source.starts_with("http://") {
+        return Err(format!("{source}: only https URLs are fetched"));
+    }
+    if source.starts_with("https://") {
         let output = std::process::Command::new("curl")
             .args([
                 "--fail",

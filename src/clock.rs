@@ -4,12 +4,16 @@
 //! session expiry, OAuth token lifetimes, webhook freshness) takes a [`Clock`], so that
 //! tests can pin time with [`FixedClock`] instead of sleeping. Nothing else in the crate
 //! reads the system time; `clippy.toml` bans `SystemTime::now` outside this module.
+//!
+//! Waiting is injected the same way: everything that waits (retry backoff, refresh
+//! backoff) goes through a [`Sleep`], so tests use [`RecordingSleep`] and never wait.
 
 use std::fmt;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use crate::auth::BoxFuture;
 use crate::time::{Millis, Timestamp};
 
 /// A source of the current time.
@@ -76,5 +80,68 @@ impl FixedClock {
 impl Clock for FixedClock {
     fn now(&self) -> Timestamp<Millis> {
         Timestamp::from_unix_millis(self.millis.load(Ordering::SeqCst))
+    }
+}
+
+/// Waits for a while: the crate's one way to pause, injected like the [`Clock`].
+pub trait Sleep: Send + Sync + fmt::Debug {
+    /// A future that completes after `duration`.
+    fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()>;
+}
+
+/// A shared, cloneable sleep handle, as stored by clients and sessions.
+pub type SharedSleep = Arc<dyn Sleep>;
+
+/// Sleeps on the tokio timer (the default).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TokioSleep;
+
+impl Sleep for TokioSleep {
+    fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
+        Box::pin(tokio::time::sleep(duration))
+    }
+}
+
+/// A sleep that returns at once and records every requested duration; when given a
+/// [`FixedClock`], it advances that clock by each duration, so time still moves.
+#[derive(Debug, Clone, Default)]
+pub struct RecordingSleep {
+    slept: Arc<Mutex<Vec<Duration>>>,
+    clock: Option<FixedClock>,
+}
+
+impl RecordingSleep {
+    /// A sleep that only records.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A sleep that records and advances `clock` by each duration.
+    pub fn advancing(clock: FixedClock) -> Self {
+        Self {
+            slept: Arc::default(),
+            clock: Some(clock),
+        }
+    }
+
+    /// Every duration slept so far, in order.
+    pub fn slept(&self) -> Vec<Duration> {
+        self.slept
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+impl Sleep for RecordingSleep {
+    fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
+        self.slept
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(duration);
+        if let Some(clock) = &self.clock {
+            clock.advance(duration);
+        }
+        Box::pin(std::future::ready(()))
     }
 }

@@ -1,27 +1,18 @@
 //! Building a client, and what it does around every request.
 //!
 //! [`ClientBuilder`] makes the generated [`Client`](crate::Client): base URL, credentials,
-//! timeouts, `User-Agent`, clock. The client's hooks then, for every operation:
-//!
-//! - set the required headers the spec gives a default (`X-Lumin-API-Version: 1.1` on
-//!   List Templates), so callers never pass them;
-//! - take an access token from a [`TokenSource`] when one is
-//!   configured, and after a `401` refresh once and retry once;
-//! - keep the raw body of every error response, so a body that is not the documented
-//!   envelope still reaches the caller with its status (see [`crate::Error`]).
+//! timeouts, retry policy, `User-Agent`, clock and sleep. What happens around each request
+//! is the call layer's ([`crate::call`]).
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, USER_AGENT};
-use reqwest::{Request, Response, StatusCode};
+use reqwest::header::{HeaderMap, HeaderValue, USER_AGENT};
 
-use crate::auth::{Credentials, InvalidCredential, TokenSource, bearer_value};
-use crate::clock::{SharedClock, SystemClock};
-use crate::error::{ApiErrorBody, RawBody};
+use crate::auth::{Credentials, InvalidCredential, TokenSource};
+use crate::clock::{SharedClock, SharedSleep, SystemClock, TokioSleep};
+use crate::retry::RetryPolicy;
 
 /// The production base URL of the Lumin API.
 pub const DEFAULT_BASE_URL: &str = "https://api.luminpdf.com/v1";
@@ -32,8 +23,10 @@ pub const DEFAULT_USER_AGENT: &str = concat!("lumin-rust/", env!("CARGO_PKG_VERS
 /// What a client carries besides its HTTP client and base URL.
 #[derive(Clone)]
 pub struct ClientState {
-    token_source: Option<Arc<dyn TokenSource>>,
-    clock: SharedClock,
+    pub(crate) token_source: Option<Arc<dyn TokenSource>>,
+    pub(crate) clock: SharedClock,
+    pub(crate) sleep: SharedSleep,
+    pub(crate) retry: RetryPolicy,
 }
 
 impl ClientState {
@@ -48,6 +41,8 @@ impl fmt::Debug for ClientState {
         f.debug_struct("ClientState")
             .field("token_source", &self.token_source)
             .field("clock", &self.clock)
+            .field("sleep", &self.sleep)
+            .field("retry", &self.retry)
             .finish()
     }
 }
@@ -68,9 +63,12 @@ pub enum BuildError {
     /// The user agent cannot be sent in a header.
     #[error("the user agent contains characters not allowed in an HTTP header")]
     InvalidUserAgent,
-    /// The HTTP client could not be built (for example, no TLS backend).
-    #[error("the HTTP client could not be built: {0}")]
+    /// The HTTP client could not be built.
+    #[error("the HTTP client could not be built")]
     Http(#[source] reqwest::Error),
+    /// The TLS configuration could not be built (no usable root certificates).
+    #[error("the TLS configuration could not be built")]
+    Tls(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
 }
 
 /// Configures and builds a [`Client`](crate::Client).
@@ -96,6 +94,8 @@ pub struct ClientBuilder {
     connect_timeout: Option<Duration>,
     user_agent: String,
     clock: SharedClock,
+    sleep: SharedSleep,
+    retry: RetryPolicy,
 }
 
 impl Default for ClientBuilder {
@@ -114,6 +114,8 @@ impl ClientBuilder {
             connect_timeout: Some(Duration::from_secs(15)),
             user_agent: DEFAULT_USER_AGENT.to_owned(),
             clock: Arc::new(SystemClock),
+            sleep: Arc::new(TokioSleep),
+            retry: RetryPolicy::default(),
         }
     }
 
@@ -158,6 +160,19 @@ impl ClientBuilder {
         self
     }
 
+    /// How failed calls are retried ([`RetryPolicy::none`] for never); see [`crate::retry`].
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// How the client waits between attempts (a [`RecordingSleep`](crate::clock::RecordingSleep)
+    /// in tests).
+    pub fn sleep(mut self, sleep: SharedSleep) -> Self {
+        self.sleep = sleep;
+        self
+    }
+
     /// Builds the client.
     pub fn build(self) -> Result<crate::Client, BuildError> {
         let credentials = self.credentials.ok_or(BuildError::MissingCredentials)?;
@@ -174,8 +189,7 @@ impl ClientBuilder {
             USER_AGENT,
             HeaderValue::from_str(&self.user_agent).map_err(|_| BuildError::InvalidUserAgent)?,
         );
-        install_crypto_provider();
-        let mut http = reqwest::Client::builder()
+        let mut http = http_builder()?
             .default_headers(headers)
             // Credentials must not follow a redirect to another host.
             .redirect(reqwest::redirect::Policy::none());
@@ -196,21 +210,36 @@ impl ClientBuilder {
             ClientState {
                 token_source,
                 clock: self.clock,
+                sleep: self.sleep,
+                retry: self.retry,
             },
         ))
     }
 }
 
-/// Installs the `ring` provider for rustls when that TLS feature is chosen.
+/// The TLS configuration of a client on the `ring` provider: the client's own, so that
+/// building one installs nothing process-wide.
 #[cfg(feature = "rustls-ring")]
-pub(crate) fn install_crypto_provider() {
-    // Fails only when a provider is already installed, which is as good.
-    let _ = rustls::crypto::ring::default_provider().install_default();
+fn rustls_config() -> Result<rustls::ClientConfig, BuildError> {
+    use rustls_platform_verifier::BuilderVerifierExt as _;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .and_then(|builder| builder.with_platform_verifier())
+        .map_err(|e| BuildError::Tls(Box::new(e)))?
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
 }
 
-/// Nothing to install for the other TLS backends.
-#[cfg(not(feature = "rustls-ring"))]
-pub(crate) fn install_crypto_provider() {}
+/// A `reqwest` builder with this crate's TLS setup for the chosen backend (used for the
+/// API client and the OAuth token client alike).
+pub(crate) fn http_builder() -> Result<reqwest::ClientBuilder, BuildError> {
+    let http = reqwest::Client::builder();
+    #[cfg(feature = "rustls-ring")]
+    let http = http.tls_backend_preconfigured(rustls_config()?);
+    Ok(http)
+}
 
 impl crate::Client {
     /// A client for the production API authenticating with `api_key` in `X-API-KEY`.
@@ -224,157 +253,3 @@ impl crate::Client {
     }
 }
 
-/// A header progenitor adds to every request that Lumin does not define.
-const GENERATOR_VERSION_HEADER: &str = "api-version";
-
-impl ClientHooks<ClientState> for crate::Client {
-    async fn pre<E>(
-        &self,
-        request: &mut Request,
-        info: &OperationInfo,
-    ) -> Result<(), progenitor_client::Error<E>> {
-        prepare(self, request, info.operation_id)
-            .await
-            .map_err(|e| match e {
-                PrepareError::Token(message) => progenitor_client::Error::Custom(message),
-                PrepareError::Invalid(e) => progenitor_client::Error::InvalidRequest(e.to_string()),
-            })
-    }
-
-    async fn exec(&self, request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
-        execute(self, request, info.operation_id).await
-    }
-}
-
-/// Why a request was not sent.
-#[derive(Debug)]
-pub(crate) enum PrepareError {
-    /// The token source had no usable token.
-    Token(String),
-    /// The body breaks a rule the spec states.
-    Invalid(crate::files::FilesError),
-}
-
-impl From<PrepareError> for crate::Error {
-    fn from(error: PrepareError) -> Self {
-        match error {
-            PrepareError::Token(message) => Self::Auth(message),
-            PrepareError::Invalid(e) => Self::Files(e),
-        }
-    }
-}
-
-/// Checks a JSON body against the spec's exclusive fields, sets default headers and
-/// credentials on a request of operation `operation_id`.
-pub(crate) async fn prepare(
-    client: &crate::Client,
-    request: &mut Request,
-    operation_id: &str,
-) -> Result<(), PrepareError> {
-    let is_json = request
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if is_json
-        && let Some(body) = request.body().and_then(|b| b.as_bytes())
-        && let Ok(value) = serde_json::from_slice::<serde_json::Value>(body)
-    {
-        crate::files::check_exclusive(operation_id, &value, &[], false)
-            .map_err(PrepareError::Invalid)?;
-    }
-    let headers = request.headers_mut();
-    headers.remove(GENERATOR_VERSION_HEADER);
-    for (op, defaults) in crate::generated::DEFAULT_HEADERS {
-        if *op == operation_id {
-            for (name, value) in *defaults {
-                if !headers.contains_key(*name) {
-                    headers.insert(*name, HeaderValue::from_static(value));
-                }
-            }
-        }
-    }
-    if let Some(source) = &client.inner().token_source {
-        let token = source
-            .access_token()
-            .await
-            .map_err(|e| PrepareError::Token(e.to_string()))?;
-        let value = bearer_value(&token).map_err(|e| PrepareError::Token(e.to_string()))?;
-        request.headers_mut().insert(AUTHORIZATION, value);
-    }
-    Ok(())
-}
-
-/// Sends a prepared request of `operation_id`: one refresh and retry after a `401` when a
-/// token source is configured, then keeps the raw body of any response the operation does
-/// not document as a success.
-pub(crate) async fn execute(
-    client: &crate::Client,
-    request: Request,
-    operation_id: &str,
-) -> reqwest::Result<Response> {
-    let http = client.client();
-    let source = client.inner().token_source.as_ref();
-    let retry = source.and_then(|_| request.try_clone());
-    let sent_token = request.headers().get(AUTHORIZATION).cloned();
-    let mut response = http.execute(request).await?;
-    if let (StatusCode::UNAUTHORIZED, Some(source), Some(mut retry), Some(sent)) =
-        (response.status(), source, retry, sent_token)
-    {
-        let rejected = sent
-            .to_str()
-            .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(|t| secrecy::SecretString::from(t.to_owned()));
-        if let Some(rejected) = rejected
-            && let Ok(token) = source.refresh_rejected(&rejected).await
-            && let Ok(value) = bearer_value(&token)
-        {
-            retry.headers_mut().insert(AUTHORIZATION, value);
-            response = http.execute(retry).await?;
-        }
-    }
-    if is_documented_success(operation_id, response.status()) {
-        Ok(response)
-    } else {
-        keep_raw_body(response).await
-    }
-}
-
-/// True when `status` is one the spec documents as a success of `operation_id`.
-fn is_documented_success(operation_id: &str, status: StatusCode) -> bool {
-    let code = status.as_u16();
-    crate::generated::SUCCESS_STATUSES
-        .iter()
-        .find(|(op, _)| *op == operation_id)
-        .is_some_and(|(_, ranges)| ranges.iter().any(|(lo, hi)| (*lo..=*hi).contains(&code)))
-}
-
-/// Reads the body of a response that is not a documented success and hands it on intact,
-/// noting it in the response's extensions; a 4XX body that is not the documented envelope
-/// is wrapped so the generated decoder keeps it (see [`ApiErrorBody`]).
-async fn keep_raw_body(response: Response) -> reqwest::Result<Response> {
-    let status = response.status();
-    let headers = response.headers().clone();
-    let version = response.version();
-    let raw: Bytes = response.bytes().await?;
-    let body = if status.is_client_error() {
-        match ApiErrorBody::from_bytes(&raw) {
-            ApiErrorBody::Envelope { .. } => raw.clone(),
-            unparsed => Bytes::from(serde_json::to_vec(&unparsed).unwrap_or_default()),
-        }
-    } else {
-        raw.clone()
-    };
-    let mut rebuilt = http::Response::new(body);
-    *rebuilt.status_mut() = status;
-    *rebuilt.version_mut() = version;
-    *rebuilt.headers_mut() = headers;
-    if status.is_client_error() {
-        // The body may have been wrapped (see `RAW_BODY_MARKER`).
-        rebuilt
-            .headers_mut()
-            .remove(reqwest::header::CONTENT_LENGTH);
-    }
-    rebuilt.extensions_mut().insert(RawBody(raw));
-    Ok(Response::from(rebuilt))
-}

@@ -145,3 +145,18 @@ impl Sleep for RecordingSleep {
         Box::pin(std::future::ready(()))
     }
 }
+
+/// Measures elapsed time for tracing (a monotonic clock, never compared with "now").
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Stopwatch(std::time::Instant);
+
+impl Stopwatch {
+    #[allow(clippy::disallowed_methods)] // the one permitted read of the monotonic clock
+    pub(crate) fn start() -> Self {
+        Self(std::time::Instant::now())
+    }
+
+    pub(crate) fn elapsed(&self) -> Duration {
+        self.0.elapsed()
+    }
+}

@@ -1,16 +1,25 @@
 //! The one error type callers of this crate handle.
 //!
-//! Generated operations return `progenitor_client::Error<ApiErrorBody>`; `?` turns it into
-//! [`Error`], which keeps the HTTP status with every response error: the documented
-//! `{error_code, error_message}` envelope as [`Error::Api`], and any other body, raw, as
-//! [`Error::UnexpectedResponse`]. Transport errors are kept as sources.
+//! Every operation, generated or handwritten, fails with [`Error`]. An error from a
+//! response keeps its status, its headers (Lumin's request id, `Retry-After`) and the raw
+//! body. Each variant's `Display` speaks for its own layer only; the cause, when there is
+//! one, is in [`source()`](std::error::Error::source), so a chain prints every cause once.
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use reqwest::StatusCode;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use reqwest::header::HeaderMap;
+use serde::Deserialize;
 
+use crate::auth::TokenSourceError;
 use crate::expiry::ExpiryError;
 use crate::limits::LimitError;
+use crate::rules::RuleError;
+
+/// The header in which Lumin (or its edge) names a request, when present.
+const REQUEST_ID_HEADERS: &[&str] = &["x-request-id", "x-lumin-request-id", "x-amzn-requestid"];
 
 /// An error from a call to the Lumin API.
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +34,10 @@ pub enum Error {
         error_code: String,
         /// Human-readable explanation.
         error_message: String,
+        /// The response headers.
+        headers: HeaderMap,
+        /// The raw body.
+        body: Bytes,
     },
     /// A response with an error status, or a status the API does not document, whose body
     /// is not the documented envelope. The body is kept as received.
@@ -32,219 +45,282 @@ pub enum Error {
     UnexpectedResponse {
         /// The HTTP status.
         status: StatusCode,
+        /// The response headers.
+        headers: HeaderMap,
         /// The raw body.
         body: Bytes,
     },
-    /// A success response whose body does not match the documented shape.
-    #[error("Lumin's response body could not be decoded at `{path}`: {source}")]
+    /// A success response whose body does not match the documented shape. When the
+    /// operation creates or sends something, Lumin accepted it: do not send it again.
+    #[error(
+        "Lumin answered {status}{}, but the body could not be decoded at `{path}`",
+        if *accepted { " (the request was accepted)" } else { "" }
+    )]
     Decode {
+        /// The HTTP status (a success).
+        status: StatusCode,
+        /// The response headers.
+        headers: HeaderMap,
         /// Where in the body decoding failed, as a dotted path (`signature_request.created_at`).
         path: String,
         /// The raw body.
         body: Bytes,
+        /// True when the operation is not safe to repeat: Lumin acted on it.
+        accepted: bool,
         /// What did not match.
         #[source]
         source: serde_json::Error,
     },
-    /// The request could not be sent or the response could not be read.
-    #[error("HTTP transport error: {0}")]
+    /// The request could not be sent or the response could not be read (including
+    /// timeouts: see [`Error::is_timeout`]).
+    #[error("the HTTP request failed")]
     Transport(#[source] reqwest::Error),
-    /// The request was incomplete or invalid and was not sent.
+    /// The request may have reached Lumin, which may have acted on it, but no answer
+    /// says so. The operation is not safe to repeat: look (for example, list or get the
+    /// signature request) before sending it again.
+    #[error("the outcome of `{operation}` is unknown: Lumin may have acted on it; check before sending it again")]
+    OutcomeUnknown {
+        /// The operation id.
+        operation: &'static str,
+        /// What happened after the request may have been written.
+        #[source]
+        source: Box<Error>,
+    },
+    /// Every attempt the retry policy allows failed; the last failure is the source.
+    #[error("gave up after {attempts} attempts")]
+    RetriesExhausted {
+        /// Attempts made.
+        attempts: u32,
+        /// The last failure.
+        #[source]
+        source: Box<Error>,
+    },
+    /// A failure the policy would retry was not retried; the reason says why.
+    #[error("not retried: {reason}")]
+    NotRetried {
+        /// Why: the body was streamed and cannot be sent again, or the server asked for a
+        /// wait longer than the policy allows.
+        reason: NotRetriedReason,
+        /// The failure.
+        #[source]
+        source: Box<Error>,
+    },
+    /// The request was incomplete and was not sent (a required parameter is missing).
     #[error("invalid request, not sent: {0}")]
     InvalidRequest(String),
-    /// No usable OAuth access token; the request was not sent.
-    #[error("no usable OAuth access token: {0}")]
-    Auth(String),
+    /// A value given to a builder setter did not convert to its documented type; nothing
+    /// was sent. The typed cause (a [`LimitError`], a length rule, …) is the source.
+    #[error("invalid value for `{field}`, not sent")]
+    InvalidInput {
+        /// The setter (parameter or body) name.
+        field: &'static str,
+        /// Why the value was refused.
+        #[source]
+        source: Arc<dyn std::error::Error + Send + Sync + 'static>,
+    },
+    /// The token source had no usable access token (after a `401` too: the refresh it
+    /// triggered failed); nothing more was sent. See [`Error::requires_reauthorization`].
+    #[error("the token source has no usable access token")]
+    TokenSource(#[source] TokenSourceError),
     /// A documented limit was broken; the request was not sent.
     #[error(transparent)]
     Limit(#[from] LimitError),
     /// A documented expiry rule was broken; the request was not sent.
     #[error(transparent)]
     Expiry(#[from] ExpiryError),
-    /// Document inputs that exclude each other were combined, or an upload could not be
-    /// encoded; the request was not sent.
+    /// A documented cross-field rule was broken; the request was not sent.
+    #[error(transparent)]
+    Rule(#[from] RuleError),
+    /// An upload could not be prepared; the request was not sent.
     #[error(transparent)]
     Files(#[from] crate::files::FilesError),
 }
 
+/// Why a failure that is normally retried was not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NotRetriedReason {
+    /// The body was streamed (an upload) and cannot be sent again.
+    BodyNotReplayable,
+    /// `Retry-After` asked for a wait longer than the policy's limit.
+    RetryAfterTooLong(Duration),
+}
+
+impl std::fmt::Display for NotRetriedReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::BodyNotReplayable => {
+                f.write_str("the request body was streamed and cannot be sent again")
+            }
+            Self::RetryAfterTooLong(wait) => write!(
+                f,
+                "the server asked to wait {} s, longer than the retry policy allows",
+                wait.as_secs()
+            ),
+        }
+    }
+}
+
 impl Error {
     /// A decode error for `body`, naming the field where `source` stopped.
-    pub(crate) fn decode(body: Bytes, source: serde_json::Error) -> Self {
+    pub(crate) fn decode(
+        status: StatusCode,
+        headers: HeaderMap,
+        body: Bytes,
+        accepted: bool,
+        source: serde_json::Error,
+    ) -> Self {
         let path = json_path_at(&body, source.line(), source.column());
-        Self::Decode { path, body, source }
+        Self::Decode {
+            status,
+            headers,
+            path,
+            body,
+            accepted,
+            source,
+        }
     }
 
-    /// The error for a response with `status` and error body `body`.
-    fn from_error_body(status: StatusCode, body: ApiErrorBody) -> Self {
-        match body {
-            ApiErrorBody::Envelope {
+    /// The error for a response that is not a documented success: [`Error::Api`] when the
+    /// body is the documented envelope, else [`Error::UnexpectedResponse`].
+    pub(crate) fn from_response(status: StatusCode, headers: HeaderMap, body: Bytes) -> Self {
+        if !status.is_success()
+            && let Ok(Envelope {
                 error_code,
                 error_message,
-            } => Self::Api {
+            }) = serde_json::from_slice::<Envelope>(&body)
+        {
+            return Self::Api {
                 status,
                 error_code,
                 error_message,
-            },
-            ApiErrorBody::Unparsed(body) => Self::UnexpectedResponse { status, body },
+                headers,
+                body,
+            };
+        }
+        Self::UnexpectedResponse {
+            status,
+            headers,
+            body,
         }
     }
 
-    /// The error for a response the caller did not expect, from the raw body the client
-    /// kept (an error status with the envelope is still [`Error::Api`]).
-    pub(crate) fn from_unexpected(response: &reqwest::Response) -> Self {
-        let status = response.status();
-        let raw = response
-            .extensions()
-            .get::<RawBody>()
-            .map(|raw| raw.0.clone())
-            .unwrap_or_default();
-        if status.is_success() {
-            return Self::UnexpectedResponse { status, body: raw };
+    /// This error, or the response error it wraps (through retries and unknown outcomes).
+    fn innermost(&self) -> &Self {
+        match self {
+            Self::OutcomeUnknown { source, .. }
+            | Self::RetriesExhausted { source, .. }
+            | Self::NotRetried { source, .. } => source.innermost(),
+            other => other,
         }
-        Self::from_error_body(status, ApiErrorBody::from_bytes(&raw))
     }
 
     /// The HTTP status, when the error comes from a response.
     pub fn status(&self) -> Option<StatusCode> {
-        match self {
-            Self::Api { status, .. } | Self::UnexpectedResponse { status, .. } => Some(*status),
+        match self.innermost() {
+            Self::Api { status, .. }
+            | Self::UnexpectedResponse { status, .. }
+            | Self::Decode { status, .. } => Some(*status),
             Self::Transport(e) => e.status(),
             _ => None,
         }
     }
 
+    /// The response headers, when the error comes from a response.
+    pub fn headers(&self) -> Option<&HeaderMap> {
+        match self.innermost() {
+            Self::Api { headers, .. }
+            | Self::UnexpectedResponse { headers, .. }
+            | Self::Decode { headers, .. } => Some(headers),
+            _ => None,
+        }
+    }
+
+    /// The raw response body, when the error comes from a response.
+    pub fn body(&self) -> Option<&Bytes> {
+        match self.innermost() {
+            Self::Api { body, .. }
+            | Self::UnexpectedResponse { body, .. }
+            | Self::Decode { body, .. } => Some(body),
+            _ => None,
+        }
+    }
+
+    /// The request id Lumin sent with the response, when present (quote it to support).
+    pub fn request_id(&self) -> Option<&str> {
+        let headers = self.headers()?;
+        REQUEST_ID_HEADERS
+            .iter()
+            .find_map(|name| headers.get(*name)?.to_str().ok())
+    }
+
+    /// The wait the server asked for in `Retry-After`, in seconds (an HTTP date is read by
+    /// the retry layer, which knows the clock).
+    pub fn retry_after(&self) -> Option<Duration> {
+        if let Self::NotRetried {
+            reason: NotRetriedReason::RetryAfterTooLong(wait),
+            ..
+        } = self
+        {
+            return Some(*wait);
+        }
+        let value = self.headers()?.get(reqwest::header::RETRY_AFTER)?;
+        value.to_str().ok()?.trim().parse().ok().map(Duration::from_secs)
+    }
+
     /// The documented `error_code`, when Lumin sent one.
     pub fn error_code(&self) -> Option<&str> {
-        match self {
+        match self.innermost() {
             Self::Api { error_code, .. } => Some(error_code),
             _ => None,
         }
     }
+
+    /// True when the call timed out.
+    pub fn is_timeout(&self) -> bool {
+        match self.innermost() {
+            Self::Transport(e) => e.is_timeout(),
+            _ => false,
+        }
+    }
+
+    /// True when Lumin may have acted on a request that must not be repeated blindly.
+    pub fn is_outcome_unknown(&self) -> bool {
+        matches!(self, Self::OutcomeUnknown { .. })
+    }
+
+    /// True when the user must authorize the app again: the token source reports that its
+    /// refresh token is rejected or may be spent.
+    pub fn requires_reauthorization(&self) -> bool {
+        match self {
+            Self::TokenSource(source) => source
+                .downcast_ref::<crate::oauth::SessionError>()
+                .is_some_and(crate::oauth::SessionError::requires_reauthorization),
+            _ => false,
+        }
+    }
 }
 
-/// The raw body of an error response, kept by the client in the response's extensions.
-#[derive(Debug, Clone)]
-pub(crate) struct RawBody(pub(crate) Bytes);
-
-/// The marker under which (see [`ApiErrorBody`]) the client hands a non-envelope error body to the generated
-/// decoder (base64), so that its status is not lost.
-pub(crate) const RAW_BODY_MARKER: &str = "$lumin_raw_body_base64";
-
-/// The body of a 4XX response as the generated client decodes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ApiErrorBody {
-    /// The documented `{error_code, error_message}` envelope.
-    Envelope {
-        /// Machine-readable code.
-        error_code: String,
-        /// Human-readable explanation.
-        error_message: String,
-    },
-    /// Any other body, as received.
-    Unparsed(Bytes),
+impl From<std::convert::Infallible> for Error {
+    fn from(never: std::convert::Infallible) -> Self {
+        match never {}
+    }
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 struct Envelope {
     error_code: String,
     error_message: String,
 }
 
-impl ApiErrorBody {
-    /// Reads an error body: the envelope when it is one, else the raw bytes.
-    pub fn from_bytes(body: &[u8]) -> Self {
-        match serde_json::from_slice::<Envelope>(body) {
-            Ok(Envelope {
-                error_code,
-                error_message,
-            }) => Self::Envelope {
-                error_code,
-                error_message,
-            },
-            Err(_) => Self::Unparsed(Bytes::copy_from_slice(body)),
-        }
-    }
-
-    /// The documented envelope with this code and message.
-    pub fn envelope(error_code: impl Into<String>, error_message: impl Into<String>) -> Self {
-        Self::Envelope {
-            error_code: error_code.into(),
-            error_message: error_message.into(),
-        }
-    }
-}
-
-impl Serialize for ApiErrorBody {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use base64::Engine as _;
-        use serde::ser::SerializeMap;
-        match self {
-            Self::Envelope {
-                error_code,
-                error_message,
-            } => Envelope {
-                error_code: error_code.clone(),
-                error_message: error_message.clone(),
-            }
-            .serialize(serializer),
-            Self::Unparsed(body) => {
-                let mut map = serializer.serialize_map(Some(1))?;
-                map.serialize_entry(
-                    RAW_BODY_MARKER,
-                    &base64::engine::general_purpose::STANDARD.encode(body),
-                )?;
-                map.end()
-            }
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for ApiErrorBody {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        use base64::Engine as _;
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Envelope(Envelope),
-            Raw {
-                #[serde(rename = "$lumin_raw_body_base64")]
-                raw: String,
-            },
-        }
-        match Wire::deserialize(deserializer)? {
-            Wire::Envelope(Envelope {
-                error_code,
-                error_message,
-            }) => Ok(Self::Envelope {
-                error_code,
-                error_message,
-            }),
-            Wire::Raw { raw } => base64::engine::general_purpose::STANDARD
-                .decode(raw)
-                .map(|b| Self::Unparsed(Bytes::from(b)))
-                .map_err(serde::de::Error::custom),
-        }
-    }
-}
-
-impl From<progenitor_client::Error<ApiErrorBody>> for Error {
-    fn from(error: progenitor_client::Error<ApiErrorBody>) -> Self {
-        use progenitor_client::Error as G;
-        match error {
-            G::InvalidRequest(message) => Self::InvalidRequest(message),
-            G::Custom(message) => Self::Auth(message),
-            G::CommunicationError(e) | G::InvalidUpgrade(e) | G::ResponseBodyError(e) => {
-                Self::Transport(e)
-            }
-            G::ErrorResponse(value) => {
-                let status = value.status();
-                Self::from_error_body(status, value.into_inner())
-            }
-            G::InvalidResponsePayload(body, source) => Self::decode(body, source),
-            G::UnexpectedResponse(response) => Self::from_unexpected(&response),
-        }
-    }
+/// The documented error envelope, `{error_code, error_message}`, as the generated types
+/// name it. The client reads error responses itself, into [`Error`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ApiErrorBody {
+    /// Machine-readable code.
+    pub error_code: String,
+    /// Human-readable explanation.
+    pub error_message: String,
 }
 
 /// Result of a call through this crate.

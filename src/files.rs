@@ -9,17 +9,30 @@
 //!   [`Client::generate_document_pdf`](crate::Client::generate_document_pdf) ask for
 //!   `Accept: application/pdf` and return the bytes.
 //!
-//! They go through the same hooks as generated operations (credentials, token refresh,
-//! raw error bodies) and fail with the same [`Error`]. A multipart body is streamed, so an
-//! upload is not retried after a `401`; refresh the token source first if that matters.
+//! They are builders like every generated operation: awaiting one yields
+//! [`lumin::Result<T>`](crate::Result), `send()` the body with status and headers. They
+//! go through the same call layer ([`crate::call`]: credentials, retries, token refresh,
+//! errors with the raw body). A multipart body is streamed, so an upload is never sent
+//! twice: a failure the retry policy would retry is returned as
+//! [`Error::NotRetried`](crate::Error::NotRetried).
+
+use std::future::IntoFuture;
+use std::time::Duration;
 
 use bytes::Bytes;
+use progenitor_client::ClientInfo as _;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
-use reqwest::{Method, Request, Response};
+use reqwest::{Method, Response};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::ResponseValue;
+use crate::call::{CallFuture, CallOptions};
 use crate::error::Error;
+use crate::generated::operation_facts as facts;
+use crate::operation::Operation;
+use crate::retry::RetryPolicy;
+use crate::rules::check_exclusive;
 use crate::types;
 
 /// A file to upload.
@@ -81,25 +94,13 @@ pub enum Uploads {
     Files(Vec<Upload>),
 }
 
-/// A request that mixes inputs the API takes only one of, or cannot be encoded.
+/// An upload that cannot be sent as given.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum FilesError {
-    /// More than one of mutually exclusive fields (`file`, `files`, `file_url`,
-    /// `file_urls`) was given.
-    #[error("only one of {allowed:?} may be given, but {given:?} were")]
-    ExclusiveInputs {
-        /// The fields of which one may be given.
-        allowed: Vec<String>,
-        /// The fields that were given.
-        given: Vec<String>,
-    },
-    /// No document was given.
-    #[error("one of {allowed:?} must be given")]
-    MissingInput {
-        /// The fields of which one must be given.
-        allowed: Vec<String>,
-    },
+    /// No file was given to an operation that uploads one.
+    #[error("no file to upload was given")]
+    MissingFile,
     /// `Uploads::Files` with no file in it.
     #[error("`files` must hold at least one file")]
     EmptyFiles,
@@ -132,38 +133,6 @@ impl Pdf {
 impl std::fmt::Debug for Pdf {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Pdf({} bytes)", self.bytes.len())
-    }
-}
-
-/// Checks the mutually exclusive body fields of `operation_id` (from the spec's
-/// `x-lumin-exclusive`): at most one present; `required` also demands one.
-pub(crate) fn check_exclusive(
-    operation_id: &str,
-    body: &Value,
-    extra_given: &[&str],
-    required: bool,
-) -> Result<(), FilesError> {
-    let Some((_, allowed)) = crate::generated::EXCLUSIVE_FIELDS
-        .iter()
-        .find(|(op, _)| *op == operation_id)
-    else {
-        return Ok(());
-    };
-    let present = |field: &str| match body.get(field) {
-        None | Some(Value::Null) => false,
-        Some(Value::Array(items)) => !items.is_empty(),
-        Some(_) => true,
-    };
-    let given: Vec<String> = allowed
-        .iter()
-        .filter(|field| present(field) || extra_given.contains(field))
-        .map(|field| (*field).to_owned())
-        .collect();
-    let allowed: Vec<String> = allowed.iter().map(|f| (*f).to_owned()).collect();
-    match given.len() {
-        0 if required => Err(FilesError::MissingInput { allowed }),
-        0 | 1 => Ok(()),
-        _ => Err(FilesError::ExclusiveInputs { allowed, given }),
     }
 }
 
@@ -207,87 +176,163 @@ fn form_of(value: &Value) -> reqwest::multipart::Form {
         })
 }
 
-impl crate::Client {
-    fn request(&self, method: Method, path: &str) -> Result<reqwest::RequestBuilder, Error> {
-        use progenitor_client::ClientInfo as _;
-        Ok(self
-            .client()
-            .request(method, format!("{}{path}", self.baseurl())))
-    }
 
-    /// Sends a handwritten request through the client's hooks and turns an error status
-    /// into [`Error`].
-    async fn send_handwritten(
-        &self,
-        operation_id: &str,
-        mut request: Request,
-    ) -> Result<Response, Error> {
-        crate::client::prepare(self, &mut request, operation_id)
-            .await
-            .map_err(Error::from)?;
-        let response = crate::client::execute(self, request, operation_id)
-            .await
-            .map_err(Error::Transport)?;
-        if response.status().is_success() {
-            Ok(response)
-        } else {
-            Err(Error::from_unexpected(&response))
+/// The fields of `op`'s body of which at most one may be given.
+fn exclusive(op: &Operation) -> &'static [&'static str] {
+    op.exclusive_fields.unwrap_or(&[])
+}
+
+fn base_request(client: &crate::Client, method: Method, path: &str) -> reqwest::RequestBuilder {
+    client
+        .client()
+        .request(method, format!("{}{path}", client.baseurl()))
+}
+
+fn build(request: reqwest::RequestBuilder) -> Result<reqwest::Request, Error> {
+    request.build().map_err(Error::Transport)
+}
+
+async fn decode<T: serde::de::DeserializeOwned>(
+    op: &Operation,
+    response: Response,
+) -> Result<ResponseValue<T>, Error> {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.bytes().await.map_err(Error::Transport)?;
+    match serde_json::from_slice(&body) {
+        Ok(value) => Ok(ResponseValue::new(value, status, headers)),
+        Err(source) => Err(Error::decode(
+            status,
+            headers,
+            body,
+            !op.retry_safe,
+            source,
+        )),
+    }
+}
+
+async fn read_pdf(response: Response) -> Result<ResponseValue<Pdf>, Error> {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let is_pdf = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("application/pdf")
+        });
+    let bytes = response.bytes().await.map_err(Error::Transport)?;
+    if is_pdf {
+        Ok(ResponseValue::new(Pdf { bytes }, status, headers))
+    } else {
+        Err(Error::UnexpectedResponse {
+            status,
+            headers,
+            body: bytes,
+        })
+    }
+}
+
+fn path_id(value: Option<String>, name: &'static str) -> Result<String, Error> {
+    value.ok_or_else(|| Error::InvalidRequest(format!("{name} was not initialized")))
+}
+
+/// The per-call options and awaiting of a handwritten builder, as the generated ones have.
+macro_rules! handwritten_call {
+    ($builder:ident => $output:ty) => {
+        impl<'a> $builder<'a> {
+            /// Overrides the client's total timeout for this call.
+            pub fn timeout(mut self, timeout: Duration) -> Self {
+                self.options.set_timeout(timeout);
+                self
+            }
+
+            /// Overrides the client's retry policy for this call.
+            pub fn retry(mut self, policy: RetryPolicy) -> Self {
+                self.options.set_retry(policy);
+                self
+            }
         }
-    }
 
-    async fn decode<T: serde::de::DeserializeOwned>(response: Response) -> Result<T, Error> {
-        let body = response.bytes().await.map_err(Error::Transport)?;
-        serde_json::from_slice(&body).map_err(|source| Error::decode(body, source))
-    }
-
-    async fn pdf(
-        &self,
-        operation_id: &str,
-        request: reqwest::RequestBuilder,
-    ) -> Result<Pdf, Error> {
-        let request = request
-            .header(ACCEPT, HeaderValue::from_static("application/pdf"))
-            .build()
-            .map_err(Error::Transport)?;
-        let response = self.send_handwritten(operation_id, request).await?;
-        let status = response.status();
-        let is_pdf = response
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| {
-                v.trim_start()
-                    .to_ascii_lowercase()
-                    .starts_with("application/pdf")
-            });
-        let bytes = response.bytes().await.map_err(Error::Transport)?;
-        if is_pdf {
-            Ok(Pdf { bytes })
-        } else {
-            Err(Error::UnexpectedResponse {
-                status,
-                body: bytes,
-            })
+        impl<'a> IntoFuture for $builder<'a> {
+            type Output = crate::Result<$output>;
+            type IntoFuture = CallFuture<'a, $output>;
+            fn into_future(self) -> Self::IntoFuture {
+                Box::pin(async move { self.send().await.map(ResponseValue::into_inner) })
+            }
         }
+    };
+}
+
+/// Builder for [`Client::send_signature_request_with_uploads`](crate::Client::send_signature_request_with_uploads).
+#[derive(Debug)]
+#[must_use = "a request is sent only when the builder is awaited or sent"]
+pub struct SendSignatureRequestWithUploads<'a> {
+    client: &'a crate::Client,
+    body: Result<types::builder::SignatureRequestDto, Error>,
+    uploads: Option<Uploads>,
+    options: CallOptions,
+}
+
+impl<'a> SendSignatureRequestWithUploads<'a> {
+    /// The signature request (title, signers, …) without its documents.
+    pub fn body<V>(mut self, value: V) -> Self
+    where
+        V: TryInto<types::SignatureRequestDto>,
+        <V as TryInto<types::SignatureRequestDto>>::Error:
+            std::error::Error + Send + Sync + 'static,
+    {
+        match value.try_into() {
+            Ok(value) => self.body = Ok(value.into()),
+            Err(error) => self.options.reject("body", error),
+        }
+        self
     }
 
-    /// Send Signature Request with uploaded documents (`multipart/form-data`).
-    ///
-    /// `request` must not name `file_url` or `file_urls` too: the four document inputs
-    /// exclude each other, and mixing them fails before anything is sent.
-    pub async fn send_signature_request_with_uploads(
-        &self,
-        request: &types::SignatureRequestDto,
-        uploads: Uploads,
-    ) -> Result<types::SignatureRequestCreateResponse, Error> {
-        const OP: &str = "send_signature_request";
-        let value = to_value(request)?;
+    /// Changes the body with a function of its builder.
+    pub fn body_map(
+        mut self,
+        f: impl FnOnce(types::builder::SignatureRequestDto) -> types::builder::SignatureRequestDto,
+    ) -> Self {
+        self.body = self.body.map(f);
+        self
+    }
+
+    /// One document, sent as the `file` field.
+    pub fn file(mut self, file: Upload) -> Self {
+        self.uploads = Some(Uploads::File(file));
+        self
+    }
+
+    /// Several documents, sent as `files[0]`, `files[1]`, ….
+    pub fn files(mut self, files: Vec<Upload>) -> Self {
+        self.uploads = Some(Uploads::Files(files));
+        self
+    }
+
+    /// The documents, one or several.
+    pub fn uploads(mut self, uploads: Uploads) -> Self {
+        self.uploads = Some(uploads);
+        self
+    }
+
+    /// Sends the request: the decoded body, with the response's status and headers.
+    pub async fn send(self) -> crate::Result<ResponseValue<types::SignatureRequestCreateResponse>> {
+        let op = &facts::SEND_SIGNATURE_REQUEST;
+        if let Some(error) = self.options.rejection() {
+            return Err(error);
+        }
+        let body = types::SignatureRequestDto::try_from(self.body?)
+            .map_err(|e| Error::InvalidRequest(e.to_string()))?;
+        let value = to_value(&body)?;
+        let uploads = self.uploads.ok_or(FilesError::MissingFile)?;
         let upload_field = match &uploads {
             Uploads::File(_) => "file",
             Uploads::Files(files) if files.is_empty() => return Err(FilesError::EmptyFiles.into()),
             Uploads::Files(_) => "files",
         };
-        check_exclusive(OP, &value, &[upload_field], true)?;
+        check_exclusive(exclusive(op), &value, &[upload_field], true)?;
         let mut form = form_of(&value);
         match uploads {
             Uploads::File(file) => form = form.part("file", file.part()?),
@@ -297,76 +342,273 @@ impl crate::Client {
                 }
             }
         }
-        let request = self
-            .request(Method::POST, "/signature_request/send")?
-            .header(ACCEPT, HeaderValue::from_static("application/json"))
-            .multipart(form)
-            .build()
-            .map_err(Error::Transport)?;
-        Self::decode(self.send_handwritten(OP, request).await?).await
+        let request = build(
+            base_request(self.client, Method::POST, "/signature_request/send")
+                .header(ACCEPT, HeaderValue::from_static("application/json"))
+                .multipart(form),
+        )?;
+        let response = crate::call::send(self.client, op, self.options, request).await?;
+        decode(op, response).await
+    }
+}
+
+handwritten_call!(SendSignatureRequestWithUploads => types::SignatureRequestCreateResponse);
+
+/// Builder for [`Client::upload_document_file`](crate::Client::upload_document_file).
+#[derive(Debug)]
+#[must_use = "a request is sent only when the builder is awaited or sent"]
+pub struct UploadDocumentFile<'a> {
+    client: &'a crate::Client,
+    document_name: Option<types::DocumentName>,
+    location: Option<types::DocumentLocation>,
+    file: Option<Upload>,
+    options: CallOptions,
+}
+
+impl<'a> UploadDocumentFile<'a> {
+    /// The document's name in Lumin.
+    pub fn document_name<V>(mut self, value: V) -> Self
+    where
+        V: TryInto<types::DocumentName>,
+        <V as TryInto<types::DocumentName>>::Error: std::error::Error + Send + Sync + 'static,
+    {
+        match value.try_into() {
+            Ok(value) => self.document_name = Some(value),
+            Err(error) => self.options.reject("document_name", error),
+        }
+        self
+    }
+
+    /// Where to save it.
+    pub fn location(mut self, location: types::DocumentLocation) -> Self {
+        self.location = Some(location);
+        self
+    }
+
+    /// The file, sent as `document_data[file]`.
+    pub fn file(mut self, file: Upload) -> Self {
+        self.file = Some(file);
+        self
+    }
+
+    /// Sends the request: the decoded body, with the response's status and headers.
+    pub async fn send(self) -> crate::Result<ResponseValue<types::DocumentSummary>> {
+        let op = &facts::UPLOAD_DOCUMENT;
+        if let Some(error) = self.options.rejection() {
+            return Err(error);
+        }
+        let document_name = self
+            .document_name
+            .ok_or_else(|| Error::InvalidRequest("document_name was not initialized".into()))?;
+        let location = self
+            .location
+            .ok_or_else(|| Error::InvalidRequest("location was not initialized".into()))?;
+        let file = self.file.ok_or(FilesError::MissingFile)?;
+        let value = serde_json::json!({
+            "method": types::DocumentCreateMethod::FileUpload,
+            "document_name": document_name,
+            "location": to_value(&location)?,
+        });
+        let form = form_of(&value).part("document_data[file]", file.part()?);
+        let request = build(
+            base_request(self.client, Method::POST, "/documents")
+                .header(ACCEPT, HeaderValue::from_static("application/json"))
+                .multipart(form),
+        )?;
+        let response = crate::call::send(self.client, op, self.options, request).await?;
+        decode(op, response).await
+    }
+}
+
+handwritten_call!(UploadDocumentFile => types::DocumentSummary);
+
+/// Builder for [`Client::get_signature_request_pdf`](crate::Client::get_signature_request_pdf).
+#[derive(Debug, Clone)]
+#[must_use = "a request is sent only when the builder is awaited or sent"]
+pub struct GetSignatureRequestPdf<'a> {
+    client: &'a crate::Client,
+    signature_request_id: Option<String>,
+    file_type: Option<types::SignatureRequestFileType>,
+    options: CallOptions,
+}
+
+impl<'a> GetSignatureRequestPdf<'a> {
+    /// Id of the signature request.
+    pub fn signature_request_id(mut self, id: impl Into<String>) -> Self {
+        self.signature_request_id = Some(id.into());
+        self
+    }
+
+    /// Which file: the agreement, its Certificate of Completion, or both merged.
+    pub fn file_type(mut self, file_type: types::SignatureRequestFileType) -> Self {
+        self.file_type = Some(file_type);
+        self
+    }
+
+    /// Sends the request: the PDF, with the response's status and headers.
+    pub async fn send(self) -> crate::Result<ResponseValue<Pdf>> {
+        let id = path_id(self.signature_request_id, "signature_request_id")?;
+        let path = format!(
+            "/signature_request/{}/file",
+            progenitor_client::encode_path(&id)
+        );
+        let mut request = base_request(self.client, Method::GET, &path);
+        if let Some(file_type) = self.file_type {
+            request = request.query(&[("type", file_type.to_string())]);
+        }
+        let response = crate::call::send(
+            self.client,
+            &facts::GET_SIGNATURE_REQUEST_FILE,
+            self.options,
+            build(request)?,
+        )
+        .await?;
+        read_pdf(response).await
+    }
+}
+
+handwritten_call!(GetSignatureRequestPdf => Pdf);
+
+/// Builder for [`Client::get_agreement_pdf`](crate::Client::get_agreement_pdf).
+#[derive(Debug, Clone)]
+#[must_use = "a request is sent only when the builder is awaited or sent"]
+pub struct GetAgreementPdf<'a> {
+    client: &'a crate::Client,
+    agreement_id: Option<String>,
+    options: CallOptions,
+}
+
+impl<'a> GetAgreementPdf<'a> {
+    /// Id of the agreement.
+    pub fn agreement_id(mut self, id: impl Into<String>) -> Self {
+        self.agreement_id = Some(id.into());
+        self
+    }
+
+    /// Sends the request: the PDF, with the response's status and headers.
+    pub async fn send(self) -> crate::Result<ResponseValue<Pdf>> {
+        let id = path_id(self.agreement_id, "agreement_id")?;
+        let path = format!("/agreements/{}/file", progenitor_client::encode_path(&id));
+        let request = build(base_request(self.client, Method::GET, &path))?;
+        let response =
+            crate::call::send(self.client, &facts::GET_AGREEMENT_FILE, self.options, request)
+                .await?;
+        read_pdf(response).await
+    }
+}
+
+handwritten_call!(GetAgreementPdf => Pdf);
+
+/// Builder for [`Client::generate_document_pdf`](crate::Client::generate_document_pdf).
+#[derive(Debug)]
+#[must_use = "a request is sent only when the builder is awaited or sent"]
+pub struct GenerateDocumentPdf<'a> {
+    client: &'a crate::Client,
+    template_id: Option<String>,
+    body: Result<types::builder::DocumentGenerateRequest, Error>,
+    options: CallOptions,
+}
+
+impl<'a> GenerateDocumentPdf<'a> {
+    /// Id of the template (with its `sign_`, `ag_` or `pdf_` prefix).
+    pub fn template_id(mut self, id: impl Into<String>) -> Self {
+        self.template_id = Some(id.into());
+        self
+    }
+
+    /// The values to fill the template with.
+    pub fn body<V>(mut self, value: V) -> Self
+    where
+        V: TryInto<types::DocumentGenerateRequest>,
+        <V as TryInto<types::DocumentGenerateRequest>>::Error:
+            std::error::Error + Send + Sync + 'static,
+    {
+        match value.try_into() {
+            Ok(value) => self.body = Ok(value.into()),
+            Err(error) => self.options.reject("body", error),
+        }
+        self
+    }
+
+    /// Sends the request: the PDF, with the response's status and headers.
+    pub async fn send(self) -> crate::Result<ResponseValue<Pdf>> {
+        if let Some(error) = self.options.rejection() {
+            return Err(error);
+        }
+        let id = path_id(self.template_id, "template_id")?;
+        let body = types::DocumentGenerateRequest::try_from(self.body?)
+            .map_err(|e| Error::InvalidRequest(e.to_string()))?;
+        let path = format!(
+            "/templates/{}/generate-document",
+            progenitor_client::encode_path(&id)
+        );
+        let request = build(base_request(self.client, Method::POST, &path).json(&body))?;
+        let response = crate::call::send(
+            self.client,
+            &facts::GENERATE_DOCUMENT_FROM_TEMPLATE,
+            self.options,
+            request,
+        )
+        .await?;
+        read_pdf(response).await
+    }
+}
+
+handwritten_call!(GenerateDocumentPdf => Pdf);
+
+impl crate::Client {
+    /// Send Signature Request with uploaded documents (`multipart/form-data`): set the
+    /// body and the file(s), then await.
+    ///
+    /// The body must not name `file_url` or `file_urls` too: the four document inputs
+    /// exclude each other, and mixing them fails before anything is sent.
+    pub fn send_signature_request_with_uploads(&self) -> SendSignatureRequestWithUploads<'_> {
+        SendSignatureRequestWithUploads {
+            client: self,
+            body: Ok(Default::default()),
+            uploads: None,
+            options: CallOptions::default(),
+        }
     }
 
     /// Upload Document with the file itself (`multipart/form-data`, `method=file-upload`,
     /// the file as `document_data[file]`).
-    pub async fn upload_document_file(
-        &self,
-        document_name: types::DocumentName,
-        location: &types::DocumentLocation,
-        file: Upload,
-    ) -> Result<types::DocumentSummary, Error> {
-        let value = serde_json::json!({
-            "method": types::DocumentCreateMethod::FileUpload,
-            "document_name": document_name,
-            "location": to_value(location)?,
-        });
-        let form = form_of(&value).part("document_data[file]", file.part()?);
-        let request = self
-            .request(Method::POST, "/documents")?
-            .header(ACCEPT, HeaderValue::from_static("application/json"))
-            .multipart(form)
-            .build()
-            .map_err(Error::Transport)?;
-        Self::decode(self.send_handwritten("upload_document", request).await?).await
+    pub fn upload_document_file(&self) -> UploadDocumentFile<'_> {
+        UploadDocumentFile {
+            client: self,
+            document_name: None,
+            location: None,
+            file: None,
+            options: CallOptions::default(),
+        }
     }
 
     /// Get Signature Request File as PDF bytes (`Accept: application/pdf`).
-    pub async fn get_signature_request_pdf(
-        &self,
-        signature_request_id: &str,
-        file_type: Option<types::SignatureRequestFileType>,
-    ) -> Result<Pdf, Error> {
-        let path = format!(
-            "/signature_request/{}/file",
-            progenitor_client::encode_path(signature_request_id)
-        );
-        let mut request = self.request(Method::GET, &path)?;
-        if let Some(file_type) = file_type {
-            request = request.query(&[("type", file_type.to_string())]);
+    pub fn get_signature_request_pdf(&self) -> GetSignatureRequestPdf<'_> {
+        GetSignatureRequestPdf {
+            client: self,
+            signature_request_id: None,
+            file_type: None,
+            options: CallOptions::default(),
         }
-        self.pdf("get_signature_request_file", request).await
     }
 
     /// Get Agreement File as PDF bytes (`Accept: application/pdf`).
-    pub async fn get_agreement_pdf(&self, agreement_id: &str) -> Result<Pdf, Error> {
-        let path = format!(
-            "/agreements/{}/file",
-            progenitor_client::encode_path(agreement_id)
-        );
-        let request = self.request(Method::GET, &path)?;
-        self.pdf("get_agreement_file", request).await
+    pub fn get_agreement_pdf(&self) -> GetAgreementPdf<'_> {
+        GetAgreementPdf {
+            client: self,
+            agreement_id: None,
+            options: CallOptions::default(),
+        }
     }
 
     /// Generate Document from Template as PDF bytes (`Accept: application/pdf`).
-    pub async fn generate_document_pdf(
-        &self,
-        template_id: &str,
-        body: &types::DocumentGenerateRequest,
-    ) -> Result<Pdf, Error> {
-        let path = format!(
-            "/templates/{}/generate-document",
-            progenitor_client::encode_path(template_id)
-        );
-        let request = self.request(Method::POST, &path)?.json(body);
-        self.pdf("generate_document_from_template", request).await
+    pub fn generate_document_pdf(&self) -> GenerateDocumentPdf<'_> {
+        GenerateDocumentPdf {
+            client: self,
+            template_id: None,
+            body: Ok(Default::default()),
+            options: CallOptions::default(),
+        }
     }
 }

@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod call;
 pub mod client;
 pub mod clock;
 pub mod error;
@@ -9,6 +10,9 @@ pub mod expiry;
 pub mod files;
 pub mod limits;
 pub mod oauth;
+pub mod operation;
+pub mod retry;
+pub mod rules;
 pub mod time;
 pub mod webhooks;
 pub mod wire;
@@ -22,7 +26,7 @@ mod generated {
 
 pub use client::ClientBuilder;
 pub use error::{Error, Result};
-pub use generated::{ByteStream, Client, ClientInfo, ResponseValue, types};
+pub use generated::{ByteStream, Client, ClientInfo, ResponseValue, operations, types};
 /// The HTTP client crate the generated code uses, for status codes and custom clients.
 pub use reqwest;
 

@@ -11,8 +11,10 @@
 //!   the client sets on every request of that operation, so callers never pass them.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::path::Path;
+
+mod glue;
+mod open_enums;
 
 use openapiv3::{OpenAPI, Parameter, ParameterSchemaOrContent, ReferenceOr};
 use proc_macro2::TokenStream;
@@ -140,6 +142,42 @@ pub struct Handwritten {
     pub exclusive_fields: BTreeMap<String, Vec<String>>,
     /// Operation id to its documented success statuses, as inclusive ranges.
     pub success_statuses: BTreeMap<String, Vec<(u16, u16)>>,
+    /// Everything the call layer needs per operation, by progenitor's (snake case)
+    /// operation id.
+    pub operations: BTreeMap<String, OperationFacts>,
+}
+
+/// What the spec says about one operation that the call layer acts on at run time.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct OperationFacts {
+    /// progenitor's operation id (snake case): `get_user_information`.
+    pub operation_id: String,
+    /// The HTTP method, lower case.
+    pub method: String,
+    /// The path template: `/signature_request/{signature_request_id}`.
+    pub path: String,
+    /// Headers the client sets (name, value).
+    pub default_headers: Vec<(String, String)>,
+    /// Body fields of which at most one may be given.
+    pub exclusive_fields: Option<Vec<String>>,
+    /// Documented success statuses, inclusive ranges.
+    pub success_statuses: Vec<(u16, u16)>,
+    /// Safe to send again after a failure whose outcome is unknown: GET, PUT, DELETE, HEAD
+    /// and OPTIONS by their HTTP semantics, a POST or PATCH only with
+    /// `x-lumin-retry-safe: true`.
+    pub retry_safe: bool,
+    /// How the operation pages (`x-lumin-pagination`).
+    pub pagination: Option<PaginationFacts>,
+}
+
+/// The `x-lumin-pagination` extension: which response fields hold the page's items and
+/// the total count (the request pages with its `page` and `limit` parameters).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct PaginationFacts {
+    /// The response field holding the items (`data`).
+    pub items: String,
+    /// The response field holding the total count (`total_count`).
+    pub total: String,
 }
 
 /// The output of one generator run.
@@ -172,14 +210,26 @@ pub fn prepare_for_progenitor(spec: &mut OpenAPI) -> Handwritten {
         .as_ref()
         .map(|c| c.parameters.clone())
         .unwrap_or_default();
-    for (_, item) in spec.paths.paths.iter_mut() {
+    for (path, item) in spec.paths.paths.iter_mut() {
         let ReferenceOr::Item(item) = item else {
             continue;
         };
-        for op in operations_mut(item) {
+        for (method, op) in operations_mut(item) {
             let Some(id) = op.operation_id.clone() else {
                 continue;
             };
+            let retry_safe = match method {
+                "post" | "patch" => op
+                    .extensions
+                    .get("x-lumin-retry-safe")
+                    .and_then(serde_json::Value::as_bool)
+                    .unwrap_or(false),
+                _ => true,
+            };
+            let pagination = op
+                .extensions
+                .get("x-lumin-pagination")
+                .and_then(|v| serde_json::from_value::<PaginationFacts>(v.clone()).ok());
             if let Some(ReferenceOr::Item(body)) = op.request_body.as_mut() {
                 let others: Vec<String> = body
                     .content
@@ -228,9 +278,24 @@ pub fn prepare_for_progenitor(spec: &mut OpenAPI) -> Handwritten {
             if let Some(media) = only_non_json_success(op) {
                 defaults.push(("accept".to_owned(), media));
             }
-            if let Some(fields) = exclusive_fields(op, &schemas) {
-                handwritten.exclusive_fields.insert(id.clone(), fields);
+            let exclusive = exclusive_fields(op, &schemas);
+            if let Some(fields) = &exclusive {
+                handwritten.exclusive_fields.insert(id.clone(), fields.clone());
             }
+            let snake = id.replace('-', "_");
+            handwritten.operations.insert(
+                snake.clone(),
+                OperationFacts {
+                    operation_id: snake,
+                    method: method.to_owned(),
+                    path: path.clone(),
+                    default_headers: defaults.clone(),
+                    exclusive_fields: exclusive,
+                    success_statuses: success_statuses(op),
+                    retry_safe,
+                    pagination,
+                },
+            );
             if !defaults.is_empty() {
                 handwritten.default_headers.insert(id, defaults);
             }
@@ -241,19 +306,19 @@ pub fn prepare_for_progenitor(spec: &mut OpenAPI) -> Handwritten {
 
 fn operations_mut(
     item: &mut openapiv3::PathItem,
-) -> impl Iterator<Item = &mut openapiv3::Operation> {
+) -> impl Iterator<Item = (&'static str, &mut openapiv3::Operation)> {
     [
-        &mut item.get,
-        &mut item.put,
-        &mut item.post,
-        &mut item.delete,
-        &mut item.options,
-        &mut item.head,
-        &mut item.patch,
-        &mut item.trace,
+        ("get", &mut item.get),
+        ("put", &mut item.put),
+        ("post", &mut item.post),
+        ("delete", &mut item.delete),
+        ("options", &mut item.options),
+        ("head", &mut item.head),
+        ("patch", &mut item.patch),
+        ("trace", &mut item.trace),
     ]
     .into_iter()
-    .filter_map(Option::as_mut)
+    .filter_map(|(method, op)| Some((method, op.as_mut()?)))
 }
 
 /// The documented 2xx statuses of an operation, as inclusive ranges.
@@ -302,43 +367,6 @@ fn exclusive_fields(
     serde_json::from_value(list.clone()).ok()
 }
 
-/// Rust source for the facts in [`Handwritten`] that the client needs at run time.
-fn handwritten_tables(handwritten: &Handwritten) -> String {
-    let mut out = String::from(
-        "/// Required headers with a default, by operation id: the client sets them.\n\
-         pub(crate) const DEFAULT_HEADERS: &[(&str, &[(&str, &str)])] = &[\n",
-    );
-    for (op, headers) in &handwritten.default_headers {
-        // progenitor reports operation ids in snake case.
-        let op = op.replace('-', "_");
-        let _ = write!(out, "    ({op:?}, &[");
-        for (name, value) in headers {
-            let _ = write!(out, "({name:?}, {value:?}), ");
-        }
-        out.push_str("]),\n");
-    }
-    out.push_str("];\n");
-    out.push_str(
-        "/// Request body fields of which at most one may be given, by operation id.\n\
-         pub(crate) const EXCLUSIVE_FIELDS: &[(&str, &[&str])] = &[\n",
-    );
-    for (op, fields) in &handwritten.exclusive_fields {
-        let op = op.replace('-', "_");
-        let _ = writeln!(out, "    ({op:?}, &{fields:?}),");
-    }
-    out.push_str("];\n");
-    out.push_str(
-        "/// Documented success statuses (inclusive ranges), by operation id.\n\
-         pub(crate) const SUCCESS_STATUSES: &[(&str, &[(u16, u16)])] = &[\n",
-    );
-    for (op, ranges) in &handwritten.success_statuses {
-        let op = op.replace('-', "_");
-        let _ = writeln!(out, "    ({op:?}, &{ranges:?}),");
-    }
-    out.push_str("];\n");
-    out
-}
-
 fn format(tokens: TokenStream, what: &str) -> Result<String, Error> {
     let file: syn::File = syn::parse2(tokens).map_err(|e| err(what, e))?;
     Ok(prettyplease::unparse(&file))
@@ -357,9 +385,12 @@ pub fn generate_from(spec: &mut OpenAPI) -> Result<Generated, Error> {
     let tokens = generator
         .generate_tokens(spec)
         .map_err(|e| err("generating the client", e))?;
-    let mut client = format(tokens, "formatting the client")?;
-    client.push('\n');
-    client.push_str(&handwritten_tables(&handwritten));
+    let mut file: syn::File =
+        syn::parse2(tokens).map_err(|e| err("reading the generated client", e))?;
+    let glue = glue::transform(&mut file, &handwritten.operations)?;
+    let glue: syn::File = syn::parse2(glue).map_err(|e| err("the call glue", e))?;
+    file.items.extend(glue.items);
+    let client = prettyplease::unparse(&file);
     let mut mock_generator = Generator::new(&settings());
     let mock_tokens = mock_generator
         .httpmock(spec, "crate")

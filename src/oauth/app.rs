@@ -190,8 +190,8 @@ impl<App> AppBuilder<App> {
         if let Some(secret) = self.client_secret {
             oauth = oauth.set_client_secret(secret);
         }
-        crate::client::install_crypto_provider();
-        let mut http = reqwest::Client::builder()
+        let mut http = crate::client::http_builder()
+            .map_err(ConfigError::Tls)?
             // A token request must never be replayed (with its secret) to another URL.
             .redirect(reqwest::redirect::Policy::none());
         if let Some(timeout) = self.timeout {
@@ -251,6 +251,9 @@ pub enum ConfigError {
     /// The HTTP client for token requests could not be built.
     #[error("the HTTP client could not be built: {0}")]
     Http(#[source] reqwest::Error),
+    /// The HTTP client's TLS setup could not be built.
+    #[error("the HTTP client's TLS setup could not be built")]
+    Tls(#[source] crate::client::BuildError),
 }
 
 /// Where to send the user, and what to keep until they come back.

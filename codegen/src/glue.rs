@@ -1,0 +1,455 @@
+//! The call glue: what turns progenitor's output into the `lumin` call style.
+//!
+//! progenitor emits, for every operation, a builder in `mod builder` whose `send()` returns
+//! `Result<ResponseValue<T>, progenitor_client::Error<E>>`, and a method on `Client` that
+//! makes it. This module reads those builders back from the generated syntax tree (it
+//! finds each builder struct, its setters, the `T` of its `send()` and the operation id it
+//! reports to the hooks), removes progenitor's `Client` methods, and emits in their place:
+//!
+//! - `pub mod operations`: one public builder per operation wrapping progenitor's, with the
+//!   same setters (conversion failures kept as typed errors), per-call options, `send()`
+//!   returning `lumin::Result<ResponseValue<T>>`, and `IntoFuture` so that awaiting the
+//!   builder yields `lumin::Result<T>`;
+//! - the `Client` methods that make them, with progenitor's documentation;
+//! - `mod operation_facts`: one `crate::operation::Operation` per operation with what the
+//!   spec says about it (method, path, default headers, exclusive fields, success
+//!   statuses, retry safety, pagination), handed to the call layer with each call.
+//!
+//! It also opens every string enum reachable from a response type (see [`open_enums`]).
+
+use std::collections::BTreeMap;
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote};
+use syn::{
+    Attribute, FnArg, GenericArgument, Ident, ImplItem, ImplItemFn, Item, ItemImpl, ItemMod,
+    PathArguments, ReturnType, Type, WherePredicate,
+};
+
+use crate::{Error, OperationFacts};
+
+/// One operation's builder as progenitor generated it.
+struct Builder {
+    /// The struct name (`GetUserInformation`).
+    name: Ident,
+    /// The operation id progenitor reports to the hooks (`get_user_information`).
+    operation_id: String,
+    /// The `T` of `ResponseValue<T>` that `send()` returns.
+    response: Type,
+    /// The setters, as generated.
+    setters: Vec<ImplItemFn>,
+}
+
+/// Options every builder has; an operation parameter with one of these names would clash.
+const OPTION_SETTERS: &[&str] = &["timeout", "retry", "send", "into_future"];
+
+/// Rewrites the generated client in place and returns the glue to append to it.
+pub(crate) fn transform(
+    file: &mut syn::File,
+    facts: &BTreeMap<String, OperationFacts>,
+) -> Result<TokenStream, Error> {
+    let builders = read_builders(file)?;
+    let docs = take_client_methods(file);
+    remove_panicking_constructor(file);
+    crate::open_enums::open_response_enums(
+        file,
+        builders.iter().map(|b| &b.response).collect::<Vec<_>>(),
+    );
+
+    let mut wrappers = Vec::new();
+    let mut methods = Vec::new();
+    let mut tables = Vec::new();
+    for builder in &builders {
+        let op = facts.get(&builder.operation_id).ok_or_else(|| {
+            Error(format!(
+                "generated operation `{}` has no entry in the spec's operation facts",
+                builder.operation_id
+            ))
+        })?;
+        let name = &builder.name;
+        let method_name = Ident::new(&builder.operation_id, Span::call_site());
+        let table = format_ident!("{}", builder.operation_id.to_uppercase());
+        let response = &builder.response;
+        let setters = builder
+            .setters
+            .iter()
+            .map(wrap_setter)
+            .collect::<Result<Vec<_>, _>>()?;
+        for setter in &builder.setters {
+            if OPTION_SETTERS.contains(&setter.sig.ident.to_string().as_str()) {
+                return Err(Error(format!(
+                    "operation `{}` has a parameter `{}`, which clashes with a builder option",
+                    builder.operation_id, setter.sig.ident
+                )));
+            }
+        }
+        let doc = format!(
+            "Builder for [`Client::{0}`](super::Client::{0}).\n\n\
+             Set its parameters, then `.await` it for the decoded body, or `.send().await` \
+             for the body with the response's status and headers. Both give \
+             [`lumin::Result`](crate::Result).",
+            builder.operation_id
+        );
+        wrappers.push(quote! {
+            #[doc = #doc]
+            #[derive(Debug, Clone)]
+            #[must_use = "a request is sent only when the builder is awaited or sent"]
+            pub struct #name<'a> {
+                inner: super::builder::#name<'a>,
+                options: crate::call::CallOptions,
+            }
+            impl<'a> #name<'a> {
+                pub(crate) fn new(client: &'a super::Client) -> Self {
+                    Self {
+                        inner: super::builder::#name::new(client),
+                        options: crate::call::CallOptions::default(),
+                    }
+                }
+                #(#setters)*
+                /// Overrides the client's total timeout for this call.
+                pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
+                    self.options.set_timeout(timeout);
+                    self
+                }
+                /// Overrides the client's retry policy for this call.
+                pub fn retry(mut self, policy: crate::retry::RetryPolicy) -> Self {
+                    self.options.set_retry(policy);
+                    self
+                }
+                /// Sends the request: the decoded body, with the response's status and headers.
+                pub async fn send(self) -> crate::Result<ResponseValue<#response>> {
+                    crate::call::run(&super::operation_facts::#table, self.options, self.inner.send()).await
+                }
+            }
+            impl<'a> ::std::future::IntoFuture for #name<'a> {
+                type Output = crate::Result<#response>;
+                type IntoFuture = crate::call::CallFuture<'a, #response>;
+                fn into_future(self) -> Self::IntoFuture {
+                    ::std::boxed::Box::pin(async move { self.send().await.map(ResponseValue::into_inner) })
+                }
+            }
+        });
+        let doc_attrs = docs
+            .get(&builder.operation_id)
+            .cloned()
+            .unwrap_or_default();
+        methods.push(quote! {
+            #(#doc_attrs)*
+            pub fn #method_name(&self) -> operations::#name<'_> {
+                operations::#name::new(self)
+            }
+        });
+        tables.push(operation_table(&table, op));
+    }
+    Ok(quote! {
+        /// One builder per operation, made by the method of the same name on [`Client`].
+        ///
+        /// Awaiting a builder sends the request and yields [`lumin::Result<T>`](crate::Result)
+        /// with the decoded body; `send()` yields the body with the status and headers.
+        /// Generated from `openapi.yaml` by `lumin-codegen`.
+        pub mod operations {
+            #[allow(unused_imports)]
+            use super::{types, ByteStream, ResponseValue};
+            #(#wrappers)*
+        }
+        impl Client {
+            #(#methods)*
+        }
+        /// What the spec says about each operation, read by the call layer.
+        pub(crate) mod operation_facts {
+            #(#tables)*
+        }
+    })
+}
+
+/// The builders in progenitor's `mod builder`.
+fn read_builders(file: &syn::File) -> Result<Vec<Builder>, Error> {
+    let module = file
+        .items
+        .iter()
+        .find_map(|item| match item {
+            Item::Mod(ItemMod {
+                ident,
+                content: Some((_, items)),
+                ..
+            }) if ident == "builder" => Some(items),
+            _ => None,
+        })
+        .ok_or_else(|| Error("progenitor's output has no `mod builder`".to_owned()))?;
+    let mut builders = Vec::new();
+    for item in module {
+        let Item::Impl(imp) = item else { continue };
+        let Type::Path(self_ty) = &*imp.self_ty else {
+            continue;
+        };
+        let Some(name) = self_ty.path.segments.last().map(|s| s.ident.clone()) else {
+            continue;
+        };
+        let mut send = None;
+        let mut setters = Vec::new();
+        for item in &imp.items {
+            let ImplItem::Fn(f) = item else { continue };
+            match f.sig.ident.to_string().as_str() {
+                "new" => {}
+                "send" => send = Some(f),
+                _ => setters.push(f.clone()),
+            }
+        }
+        let Some(send) = send else { continue };
+        let response = response_type(&send.sig.output).ok_or_else(|| {
+            Error(format!(
+                "cannot read the response type of `builder::{name}::send`"
+            ))
+        })?;
+        let operation_id = operation_id_in(send).ok_or_else(|| {
+            Error(format!(
+                "cannot find the operation id in `builder::{name}::send`"
+            ))
+        })?;
+        builders.push(Builder {
+            name,
+            operation_id,
+            response,
+            setters,
+        });
+    }
+    Ok(builders)
+}
+
+/// `T` in `Result<ResponseValue<T>, _>`.
+fn response_type(output: &ReturnType) -> Option<Type> {
+    let ReturnType::Type(_, ty) = output else {
+        return None;
+    };
+    let first_generic = |ty: &Type| -> Option<Type> {
+        let Type::Path(path) = ty else { return None };
+        let PathArguments::AngleBracketed(args) = &path.path.segments.last()?.arguments else {
+            return None;
+        };
+        args.args.iter().find_map(|arg| match arg {
+            GenericArgument::Type(ty) => Some(ty.clone()),
+            _ => None,
+        })
+    };
+    first_generic(&first_generic(ty)?)
+}
+
+/// The string progenitor puts in `OperationInfo { operation_id: "…" }`.
+fn operation_id_in(send: &ImplItemFn) -> Option<String> {
+    let tokens: Vec<proc_macro2::TokenTree> = send
+        .block
+        .stmts
+        .iter()
+        .flat_map(|stmt| quote!(#stmt))
+        .collect();
+    find_operation_id(&tokens)
+}
+
+fn find_operation_id(tokens: &[proc_macro2::TokenTree]) -> Option<String> {
+    use proc_macro2::TokenTree;
+    for (i, token) in tokens.iter().enumerate() {
+        match token {
+            TokenTree::Ident(ident) if ident == "operation_id" => {
+                if let Some(TokenTree::Literal(lit)) = tokens.get(i + 2) {
+                    let text = lit.to_string();
+                    return Some(text.trim_matches('"').to_owned());
+                }
+            }
+            TokenTree::Group(group) => {
+                let inner: Vec<TokenTree> = group.stream().into_iter().collect();
+                if let Some(id) = find_operation_id(&inner) {
+                    return Some(id);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Removes progenitor's `impl Client` block of operation methods, returning each method's
+/// documentation by operation id, reworded for the `lumin` call style.
+fn take_client_methods(file: &mut syn::File) -> BTreeMap<String, Vec<Attribute>> {
+    let mut docs = BTreeMap::new();
+    file.items.retain(|item| {
+        let Item::Impl(imp) = item else { return true };
+        if !is_impl_of(imp, "Client") || imp.trait_.is_some() {
+            return true;
+        }
+        let all_make_builders = !imp.items.is_empty()
+            && imp.items.iter().all(|item| match item {
+                ImplItem::Fn(f) => quote!(#f).to_string().contains("builder ::"),
+                _ => false,
+            });
+        if !all_make_builders {
+            return true;
+        }
+        for item in &imp.items {
+            if let ImplItem::Fn(f) = item {
+                let attrs = f
+                    .attrs
+                    .iter()
+                    .filter(|a| a.path().is_ident("doc"))
+                    .map(reword_doc)
+                    .collect();
+                docs.insert(f.sig.ident.to_string(), attrs);
+            }
+        }
+        false
+    });
+    docs
+}
+
+/// progenitor's example ends in `.send().await`; a `lumin` builder is awaited directly.
+fn reword_doc(attr: &Attribute) -> Attribute {
+    let syn::Meta::NameValue(nv) = &attr.meta else {
+        return attr.clone();
+    };
+    let syn::Expr::Lit(syn::ExprLit {
+        lit: syn::Lit::Str(text),
+        ..
+    }) = &nv.value
+    else {
+        return attr.clone();
+    };
+    let reworded = text
+        .value()
+        .replace("    .send()\n    .await;", "    .await?;")
+        .replace("let response = ", "let body = ");
+    syn::parse_quote!(#[doc = #reworded])
+}
+
+/// `Client::new` builds its own `reqwest::Client` and panics when that fails; clients
+/// are made by `ClientBuilder`, which reports the failure.
+fn remove_panicking_constructor(file: &mut syn::File) {
+    for item in &mut file.items {
+        let Item::Impl(imp) = item else { continue };
+        if is_impl_of(imp, "Client") && imp.trait_.is_none() {
+            imp.items
+                .retain(|item| !matches!(item, ImplItem::Fn(f) if f.sig.ident == "new"));
+        }
+    }
+}
+
+fn is_impl_of(imp: &ItemImpl, name: &str) -> bool {
+    matches!(&*imp.self_ty, Type::Path(p) if p.path.is_ident(name))
+}
+
+/// A setter of the wrapper: the same name, generics and argument as progenitor's. A value
+/// that must be converted (`V: TryInto<T>`) is converted here, so that a failure keeps its
+/// typed error (`LimitError`, a length rule, …) instead of progenitor's text.
+fn wrap_setter(setter: &ImplItemFn) -> Result<TokenStream, Error> {
+    let name = &setter.sig.ident;
+    let field = name.to_string();
+    let generics = &setter.sig.generics;
+    let args: Vec<&syn::PatType> = setter
+        .sig
+        .inputs
+        .iter()
+        .filter_map(|arg| match arg {
+            FnArg::Typed(arg) => Some(arg),
+            FnArg::Receiver(_) => None,
+        })
+        .collect();
+    let [arg] = args.as_slice() else {
+        return Err(Error(format!("setter `{name}` does not take one argument")));
+    };
+    let arg_name = &arg.pat;
+    let arg_ty = &arg.ty;
+    if let Some(target) = try_into_target(setter) {
+        let doc = format!(
+            "Sets `{field}`. A value that does not convert is reported when the request is \
+             awaited, as [`Error::InvalidInput`](crate::Error::InvalidInput) naming `{field}`."
+        );
+        return Ok(quote! {
+            #[doc = #doc]
+            pub fn #name<V>(mut self, value: V) -> Self
+            where
+                V: ::std::convert::TryInto<#target>,
+                <V as ::std::convert::TryInto<#target>>::Error:
+                    ::std::error::Error + ::std::marker::Send + ::std::marker::Sync + 'static,
+            {
+                match value.try_into() {
+                    Ok(value) => self.inner = self.inner.#name(value),
+                    Err(error) => self.options.reject(#field, error),
+                }
+                self
+            }
+        });
+    }
+    let where_clause = &generics.where_clause;
+    let doc = format!("Changes `{field}` with a function of its builder.");
+    Ok(quote! {
+        #[doc = #doc]
+        pub fn #name #generics (mut self, #arg_name: #arg_ty) -> Self #where_clause {
+            self.inner = self.inner.#name(#arg_name);
+            self
+        }
+    })
+}
+
+/// `T` when the setter is `fn x<V>(self, value: V) where V: TryInto<T>`.
+fn try_into_target(setter: &ImplItemFn) -> Option<Type> {
+    let where_clause = setter.sig.generics.where_clause.as_ref()?;
+    where_clause.predicates.iter().find_map(|predicate| {
+        let WherePredicate::Type(predicate) = predicate else {
+            return None;
+        };
+        if !matches!(&predicate.bounded_ty, Type::Path(p) if p.path.is_ident("V")) {
+            return None;
+        }
+        predicate.bounds.iter().find_map(|bound| {
+            let syn::TypeParamBound::Trait(bound) = bound else {
+                return None;
+            };
+            let last = bound.path.segments.last()?;
+            if last.ident != "TryInto" {
+                return None;
+            }
+            let PathArguments::AngleBracketed(args) = &last.arguments else {
+                return None;
+            };
+            args.args.iter().find_map(|arg| match arg {
+                GenericArgument::Type(ty) => Some(ty.clone()),
+                _ => None,
+            })
+        })
+    })
+}
+
+/// `pub(crate) static GET_USER_INFORMATION: crate::operation::Operation = …;`
+fn operation_table(name: &Ident, op: &OperationFacts) -> TokenStream {
+    let id = &op.operation_id;
+    let method = Ident::new(&op.method.to_uppercase(), Span::call_site());
+    let path = &op.path;
+    let headers = op.default_headers.iter().map(|(name, value)| {
+        let name = name.to_ascii_lowercase();
+        quote!((#name, #value))
+    });
+    let exclusive = match &op.exclusive_fields {
+        Some(fields) => quote!(Some(&[#(#fields),*])),
+        None => quote!(None),
+    };
+    let success = op.success_statuses.iter().map(|(lo, hi)| quote!((#lo, #hi)));
+    let retry_safe = op.retry_safe;
+    let pagination = match &op.pagination {
+        Some(p) => {
+            let items = &p.items;
+            let total = &p.total;
+            quote!(Some(crate::operation::Pagination { items: #items, total: #total }))
+        }
+        None => quote!(None),
+    };
+    quote! {
+        pub(crate) static #name: crate::operation::Operation = crate::operation::Operation {
+            id: #id,
+            method: ::reqwest::Method::#method,
+            path: #path,
+            default_headers: &[#(#headers),*],
+            exclusive_fields: #exclusive,
+            success_statuses: &[#(#success),*],
+            retry_safe: #retry_safe,
+            pagination: #pagination,
+        };
+    }
+}

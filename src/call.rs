@@ -1,0 +1,495 @@
+//! The call layer: what happens around every operation, generated or handwritten.
+//!
+//! Every builder in [`operations`](crate::operations) and [`files`](crate::files) ends in
+//! [`run`] (generated operations) or [`send`] (handwritten ones). Both go through the same
+//! two steps, which the generated code also reaches through its `ClientHooks`:
+//!
+//! 1. [`prepare`]: the per-call options (timeout), the headers the spec gives a default
+//!    (`X-Lumin-API-Version: 1.1`, `Accept: application/pdf`), the exclusive-field rule
+//!    (only for operations whose spec declares one), and the access token of a
+//!    [`TokenSource`](crate::auth::TokenSource);
+//! 2. [`execute`]: sends, retries as the [`RetryPolicy`] and the operation's retry safety
+//!    allow (see [`crate::retry`]), refreshes once after a `401`, and turns any response
+//!    that is not a documented success into an [`Error`] with status, headers and body.
+//!
+//! What the operation is comes from its [`Operation`] facts, handed in by the builder;
+//! per-call state travels in a task-local [`CallContext`] for the duration of one call, so
+//! the hooks progenitor calls see it too. Each call is a `tracing` span (`lumin.call`).
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use progenitor_client::{ClientHooks, ClientInfo as _, OperationInfo, ResponseValue};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use reqwest::{Request, Response, StatusCode};
+use secrecy::SecretString;
+use tracing::Instrument as _;
+
+use crate::auth::bearer_value;
+use crate::client::ClientState;
+use crate::error::{ApiErrorBody, Error, NotRetriedReason};
+use crate::operation::Operation;
+use crate::retry::{RetryPolicy, parse_retry_after};
+
+/// The future a builder becomes when awaited.
+pub type CallFuture<'a, T> = Pin<Box<dyn Future<Output = crate::Result<T>> + Send + 'a>>;
+
+/// Options of one call, set on its builder.
+#[derive(Debug, Clone, Default)]
+pub struct CallOptions {
+    timeout: Option<Duration>,
+    retry: Option<RetryPolicy>,
+    rejected: Option<(&'static str, Arc<dyn std::error::Error + Send + Sync + 'static>)>,
+}
+
+impl CallOptions {
+    /// Overrides the client's total timeout for this call.
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        self.timeout = Some(timeout);
+    }
+
+    /// Overrides the client's retry policy for this call.
+    pub fn set_retry(&mut self, policy: RetryPolicy) {
+        self.retry = Some(policy);
+    }
+
+    /// Records that the value given for `field` did not convert; the call then fails with
+    /// [`Error::InvalidInput`] before anything is sent. The first rejection wins.
+    pub fn reject(
+        &mut self,
+        field: &'static str,
+        error: impl std::error::Error + Send + Sync + 'static,
+    ) {
+        if self.rejected.is_none() {
+            self.rejected = Some((field, Arc::new(error)));
+        }
+    }
+
+    /// The error for a rejected setter value, if any.
+    pub(crate) fn rejection(&self) -> Option<Error> {
+        self.rejected
+            .as_ref()
+            .map(|(field, source)| Error::InvalidInput {
+                field,
+                source: source.clone(),
+            })
+    }
+
+    /// The per-call timeout, if set.
+    pub(crate) fn timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+}
+
+/// The state of one call, visible to the hooks progenitor calls.
+#[derive(Debug)]
+pub(crate) struct CallContext {
+    op: &'static Operation,
+    options: CallOptions,
+    /// An error found by a hook, which progenitor's error type cannot carry.
+    failure: RefCell<Option<Error>>,
+    /// Status and headers of the success response, for a decode error.
+    success: RefCell<Option<(StatusCode, HeaderMap)>>,
+}
+
+tokio::task_local! {
+    static CALL: CallContext;
+}
+
+/// Runs a generated operation's `send()` future as one call of `op`.
+pub(crate) async fn run<T, F>(
+    op: &'static Operation,
+    options: CallOptions,
+    send: F,
+) -> crate::Result<ResponseValue<T>>
+where
+    F: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<ApiErrorBody>>>,
+{
+    if let Some(error) = options.rejection() {
+        return Err(error);
+    }
+    let context = CallContext {
+        op,
+        options,
+        failure: RefCell::new(None),
+        success: RefCell::new(None),
+    };
+    let span = call_span(op);
+    let call = async move {
+        let result = send.await;
+        result.or_else(|error| Err(CALL.with(|context| context.error_from(error))))
+    };
+    CALL.scope(context, call).instrument(span).await
+}
+
+impl CallContext {
+    /// The [`Error`] for what progenitor's `send()` returned: the error a hook recorded
+    /// when there is one, else progenitor's own, converted.
+    fn error_from(&self, error: progenitor_client::Error<ApiErrorBody>) -> Error {
+        use progenitor_client::Error as G;
+        if let Some(error) = self.failure.borrow_mut().take() {
+            return error;
+        }
+        match error {
+            G::InvalidRequest(message) => Error::InvalidRequest(message),
+            G::Custom(message) => Error::InvalidRequest(message),
+            G::CommunicationError(e) | G::InvalidUpgrade(e) | G::ResponseBodyError(e) => {
+                Error::Transport(e)
+            }
+            G::ErrorResponse(value) => {
+                let status = value.status();
+                let headers = value.headers().clone();
+                let body = serde_json::to_vec(&value.into_inner()).unwrap_or_default();
+                Error::from_response(status, headers, Bytes::from(body))
+            }
+            G::InvalidResponsePayload(body, source) => {
+                let (status, headers) = self
+                    .success
+                    .borrow_mut()
+                    .take()
+                    .unwrap_or((StatusCode::OK, HeaderMap::new()));
+                Error::decode(status, headers, body, !self.op.retry_safe, source)
+            }
+            G::UnexpectedResponse(response) => {
+                Error::from_response(response.status(), response.headers().clone(), Bytes::new())
+            }
+        }
+    }
+}
+
+/// Sends a handwritten operation's request as one call of `op`: the same steps as the
+/// generated operations, returning the success response unread.
+pub(crate) async fn send(
+    client: &crate::Client,
+    op: &'static Operation,
+    options: CallOptions,
+    mut request: Request,
+) -> crate::Result<Response> {
+    if let Some(error) = options.rejection() {
+        return Err(error);
+    }
+    let span = call_span(op);
+    async move {
+        prepare(client, &mut request, op, &options).await?;
+        execute(client, request, op, &options).await
+    }
+    .instrument(span)
+    .await
+}
+
+fn call_span(op: &'static Operation) -> tracing::Span {
+    tracing::info_span!(
+        "lumin.call",
+        operation = op.id,
+        method = %op.method,
+        path = op.path,
+        attempt = tracing::field::Empty,
+        status = tracing::field::Empty,
+        duration_ms = tracing::field::Empty,
+        request_id = tracing::field::Empty,
+    )
+}
+
+/// A header progenitor adds to every request that Lumin does not define.
+const GENERATOR_VERSION_HEADER: &str = "api-version";
+
+/// Sets the call's timeout, the operation's default headers and the credentials; checks
+/// the exclusive-field rule where the spec declares one.
+pub(crate) async fn prepare(
+    client: &crate::Client,
+    request: &mut Request,
+    op: &Operation,
+    options: &CallOptions,
+) -> crate::Result<()> {
+    if let Some(allowed) = op.exclusive_fields
+        && let Some(body) = request.body().and_then(|b| b.as_bytes())
+        && let Ok(value) = serde_json::from_slice::<serde_json::Value>(body)
+    {
+        crate::rules::check_exclusive(allowed, &value, &[], false)?;
+    }
+    if let Some(timeout) = options.timeout() {
+        *request.timeout_mut() = Some(timeout);
+    }
+    let headers = request.headers_mut();
+    headers.remove(GENERATOR_VERSION_HEADER);
+    for (name, value) in op.default_headers {
+        headers.insert(*name, HeaderValue::from_static(value));
+    }
+    if let Some(source) = &client.inner().token_source {
+        let token = source.access_token().await.map_err(Error::TokenSource)?;
+        let value = bearer_value(&token).map_err(|e| Error::TokenSource(Box::new(e)))?;
+        request.headers_mut().insert(AUTHORIZATION, value);
+    }
+    Ok(())
+}
+
+/// Why one attempt failed, and whether another may be made.
+enum Verdict {
+    /// Send again (after `wait`, when the server named one).
+    Retry(Error, Option<Duration>),
+    /// Do not send again.
+    Fail(Error),
+}
+
+/// Sends a prepared request of `op` with the client's policies (retries, one refresh after
+/// a `401`), and turns a response that is not a documented success into an [`Error`].
+pub(crate) async fn execute(
+    client: &crate::Client,
+    request: Request,
+    op: &'static Operation,
+    options: &CallOptions,
+) -> crate::Result<Response> {
+    let state = client.inner();
+    let policy = options.retry.as_ref().unwrap_or(&state.retry);
+    let span = tracing::Span::current();
+    let timer = (!span.is_disabled()).then(crate::clock::Stopwatch::start);
+    let mut request = request;
+    let mut attempt = 1;
+    let result = loop {
+        span.record("attempt", attempt);
+        let again = (attempt < policy.attempts())
+            .then(|| request.try_clone())
+            .flatten();
+        let replayable = request.body().is_none_or(|b| b.as_bytes().is_some());
+        let outcome = send_once(client, request, op).await;
+        let verdict = match outcome {
+            Ok(response) if op.is_success(response.status()) => break Ok(response),
+            Ok(response) => classify_response(response, op, state).await,
+            Err(error) => classify_transport(error, op),
+        };
+        match verdict {
+            Verdict::Fail(error) => break Err(error),
+            Verdict::Retry(error, wait) => {
+                if !replayable {
+                    break Err(Error::NotRetried {
+                        reason: NotRetriedReason::BodyNotReplayable,
+                        source: Box::new(error),
+                    });
+                }
+                if let Some(wait) = wait
+                    && wait > policy.retry_after_limit()
+                {
+                    break Err(Error::NotRetried {
+                        reason: NotRetriedReason::RetryAfterTooLong(wait),
+                        source: Box::new(error),
+                    });
+                }
+                let Some(next) = again else {
+                    break Err(if attempt > 1 {
+                        Error::RetriesExhausted {
+                            attempts: attempt,
+                            source: Box::new(error),
+                        }
+                    } else {
+                        error
+                    });
+                };
+                let delay = wait.unwrap_or_else(|| policy.backoff(attempt));
+                tracing::info!(
+                    reason = %RetryReason(&error),
+                    delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                    attempt,
+                    "retrying"
+                );
+                state.sleep.sleep(delay).await;
+                request = next;
+                attempt += 1;
+            }
+        }
+    };
+    if let Some(timer) = timer {
+        span.record(
+            "duration_ms",
+            u64::try_from(timer.elapsed().as_millis()).unwrap_or(u64::MAX),
+        );
+        match &result {
+            Ok(response) => record_response(&span, response.status(), response.headers()),
+            Err(error) => {
+                if let (Some(status), Some(headers)) = (error.status(), error.headers()) {
+                    record_response(&span, status, headers);
+                }
+            }
+        }
+    }
+    result
+}
+
+fn record_response(span: &tracing::Span, status: StatusCode, headers: &HeaderMap) {
+    span.record("status", status.as_u16());
+    let id = ["x-request-id", "x-lumin-request-id"]
+        .iter()
+        .find_map(|name| headers.get(*name)?.to_str().ok());
+    if let Some(id) = id {
+        span.record("request_id", id);
+    }
+}
+
+/// What a retry event names as its reason: the status, or the kind of transport failure.
+struct RetryReason<'a>(&'a Error);
+
+impl std::fmt::Display for RetryReason<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.0.status(), self.0) {
+            (Some(status), _) => write!(f, "status {}", status.as_u16()),
+            (None, Error::Transport(e)) if e.is_connect() => f.write_str("connection failed"),
+            (None, _) => f.write_str("transport failure"),
+        }
+    }
+}
+
+/// One attempt, with one refresh and resend after a `401` when a token source is set.
+async fn send_once(
+    client: &crate::Client,
+    request: Request,
+    op: &Operation,
+) -> reqwest::Result<Response> {
+    let http = client.client();
+    let Some(source) = client.inner().token_source.as_ref() else {
+        return http.execute(request).await;
+    };
+    let resend = request.try_clone();
+    let sent = request.headers().get(AUTHORIZATION).cloned();
+    let response = http.execute(request).await?;
+    if response.status() != StatusCode::UNAUTHORIZED || op.is_success(response.status()) {
+        return Ok(response);
+    }
+    let (Some(mut resend), Some(sent)) = (resend, sent) else {
+        return Ok(response);
+    };
+    let Some(rejected) = sent
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| SecretString::from(t.to_owned()))
+    else {
+        return Ok(response);
+    };
+    match source.refresh_rejected(&rejected).await {
+        Ok(token) => match bearer_value(&token) {
+            Ok(value) => {
+                resend.headers_mut().insert(AUTHORIZATION, value);
+                http.execute(resend).await
+            }
+            Err(e) => {
+                record_failure(Error::TokenSource(Box::new(e)));
+                Ok(response)
+            }
+        },
+        Err(e) => {
+            // The refresh failed: that, not the `401`, is what the caller must see.
+            record_failure(Error::TokenSource(e));
+            Ok(response)
+        }
+    }
+}
+
+/// Keeps an error for the caller when the current call has a context (the `401` path,
+/// where the response itself must still flow through).
+fn record_failure(error: Error) {
+    let _ = CALL.try_with(|context| {
+        context.failure.borrow_mut().get_or_insert(error);
+    });
+}
+
+/// A response that is not a documented success: read it whole, then decide.
+async fn classify_response(response: Response, op: &Operation, state: &ClientState) -> Verdict {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = match response.bytes().await {
+        Ok(body) => body,
+        Err(e) => return classify_transport(e, op),
+    };
+    if let Some(error) = CALL
+        .try_with(|context| context.failure.borrow_mut().take())
+        .ok()
+        .flatten()
+    {
+        return Verdict::Fail(error);
+    }
+    let wait = headers
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| parse_retry_after(v, state.clock.now().unix_millis()));
+    let error = Error::from_response(status, headers, body);
+    match status.as_u16() {
+        // Lumin turned the request away before acting on it.
+        429 => Verdict::Retry(error, wait),
+        502..=504 if op.retry_safe => Verdict::Retry(error, wait),
+        500..=599 if !op.retry_safe => Verdict::Fail(Error::OutcomeUnknown {
+            operation: op.id,
+            source: Box::new(error),
+        }),
+        _ => Verdict::Fail(error),
+    }
+}
+
+/// A failure with no response.
+fn classify_transport(error: reqwest::Error, op: &Operation) -> Verdict {
+    // A failed connect means nothing was written: safe to send again for any operation.
+    if error.is_connect() {
+        return Verdict::Retry(Error::Transport(error), None);
+    }
+    if op.retry_safe || error.is_builder() {
+        Verdict::Fail(Error::Transport(error))
+    } else {
+        Verdict::Fail(Error::OutcomeUnknown {
+            operation: op.id,
+            source: Box::new(Error::Transport(error)),
+        })
+    }
+}
+
+/// A response that stands in for an error the hooks recorded in the call's context; the
+/// generated code never decodes it (see [`CallContext::error_from`]).
+fn stand_in() -> Response {
+    let mut response = http::Response::new(Bytes::new());
+    *response.status_mut() = StatusCode::from_u16(599).unwrap_or(StatusCode::BAD_GATEWAY);
+    Response::from(response)
+}
+
+impl ClientHooks<ClientState> for crate::Client {
+    async fn pre<E>(
+        &self,
+        request: &mut Request,
+        _info: &OperationInfo,
+    ) -> Result<(), progenitor_client::Error<E>> {
+        let prepared = CALL
+            .try_with(|context| (context.op, context.options.clone()))
+            .map_err(|_| outside_call())?;
+        let (op, options) = prepared;
+        prepare(self, request, op, &options).await.map_err(|error| {
+            record_failure(error);
+            progenitor_client::Error::Custom(String::new())
+        })
+    }
+
+    async fn exec(&self, request: Request, _info: &OperationInfo) -> reqwest::Result<Response> {
+        let Ok((op, options)) = CALL.try_with(|context| (context.op, context.options.clone()))
+        else {
+            return self.client().execute(request).await;
+        };
+        match execute(self, request, op, &options).await {
+            Ok(response) => {
+                let _ = CALL.try_with(|context| {
+                    *context.success.borrow_mut() =
+                        Some((response.status(), response.headers().clone()));
+                });
+                Ok(response)
+            }
+            Err(error) => {
+                record_failure(error);
+                Ok(stand_in())
+            }
+        }
+    }
+}
+
+fn outside_call<E>() -> progenitor_client::Error<E> {
+    progenitor_client::Error::InvalidRequest(
+        "generated operations are sent through their lumin builder".to_owned(),
+    )
+}

@@ -102,11 +102,7 @@ async fn run(
         .base_url(api_base_url)
         .credentials(Credentials::TokenSource(Arc::new(session)))
         .build()?;
-    let user = client
-        .get_user_information()
-        .send()
-        .await
-        .map_err(lumin::Error::from)?;
+    let user = client.get_user_information().await?;
     println!("Signed in as {} <{}>", user.user.name, user.user.email);
     Ok(())
 }

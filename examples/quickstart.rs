@@ -48,19 +48,13 @@ async fn main() -> Result<(), Box<dyn Error>> {
 
 /// Reads only: the user and the first page of templates.
 async fn read_only(client: &Client) -> Result<(), Box<dyn Error>> {
-    let user = client
-        .get_user_information()
-        .send()
-        .await
-        .map_err(lumin::Error::from)?;
+    let user = client.get_user_information().await?;
     println!("Signed in as {} <{}>", user.user.name, user.user.email);
     let templates = client
         .list_templates()
         .page(Page::FIRST)
         .limit(PageLimit::Ten)
-        .send()
-        .await
-        .map_err(lumin::Error::from)?;
+        .await?;
     let count = templates.total_count.map(|c| c.get()).unwrap_or_default();
     println!("{count} templates; first page:");
     for template in &templates.data {
@@ -77,11 +71,7 @@ async fn read_only(client: &Client) -> Result<(), Box<dyn Error>> {
 /// Sends a signature request for `file_url` to `signer` and follows it through.
 async fn signing_flow(client: &Client, signer: &str, file_url: &str) -> Result<(), Box<dyn Error>> {
     // 1. Who am I?
-    let user = client
-        .get_user_information()
-        .send()
-        .await
-        .map_err(lumin::Error::from)?;
+    let user = client.get_user_information().await?;
     println!("1. Signed in as {} <{}>", user.user.name, user.user.email);
 
     // 2. Send a signature request, due in a week by the client's clock.
@@ -96,12 +86,7 @@ async fn signing_flow(client: &Client, signer: &str, file_url: &str) -> Result<(
             verification: None,
         }])
         .expires_at(due);
-    let created = client
-        .send_signature_request()
-        .body(request)
-        .send()
-        .await
-        .map_err(lumin::Error::from)?;
+    let created = client.send_signature_request().body(request).await?;
     let id = created.signature_request.signature_request_id.clone();
     println!(
         "2. Sent signature request {id} (created {})",
@@ -114,9 +99,7 @@ async fn signing_flow(client: &Client, signer: &str, file_url: &str) -> Result<(
         let current = client
             .get_signature_request()
             .signature_request_id(&id)
-            .send()
-            .await
-            .map_err(lumin::Error::from)?;
+            .await?;
         status = current.signature_request.status;
         println!("3. Poll {attempt}: {status}");
         if status != SignatureRequestStatus::WaitingForProcessing {
@@ -138,9 +121,7 @@ async fn signing_flow(client: &Client, signer: &str, file_url: &str) -> Result<(
                 600,
             ))?),
         })
-        .send()
-        .await
-        .map_err(lumin::Error::from)?;
+        .await?;
     let now = client.clock().now();
     println!(
         "4. Signing session for {} ({:?}): {} valid until {} (re-issue first: {})",
@@ -156,9 +137,7 @@ async fn signing_flow(client: &Client, signer: &str, file_url: &str) -> Result<(
         .get_signature_request_file()
         .signature_request_id(&id)
         .type_(types::SignatureRequestFileType::Agreement)
-        .send()
-        .await
-        .map_err(lumin::Error::from)?;
+        .await?;
     println!(
         "5. Agreement file: {} (expires {}, {:?} left)",
         file.signed_url,

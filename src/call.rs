@@ -43,7 +43,10 @@ pub type CallFuture<'a, T> = Pin<Box<dyn Future<Output = crate::Result<T>> + Sen
 pub struct CallOptions {
     timeout: Option<Duration>,
     retry: Option<RetryPolicy>,
-    rejected: Option<(&'static str, Arc<dyn std::error::Error + Send + Sync + 'static>)>,
+    rejected: Option<(
+        &'static str,
+        Arc<dyn std::error::Error + Send + Sync + 'static>,
+    )>,
 }
 
 impl CallOptions {
@@ -121,7 +124,7 @@ where
     let span = call_span(op);
     let call = async move {
         let result = send.await;
-        result.or_else(|error| Err(CALL.with(|context| context.error_from(error))))
+        result.map_err(|error| CALL.with(|context| context.error_from(error)))
     };
     CALL.scope(context, call).instrument(span).await
 }

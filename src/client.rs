@@ -252,4 +252,3 @@ impl crate::Client {
         self.inner.clock()
     }
 }
-

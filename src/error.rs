@@ -78,7 +78,9 @@ pub enum Error {
     /// The request may have reached Lumin, which may have acted on it, but no answer
     /// says so. The operation is not safe to repeat: look (for example, list or get the
     /// signature request) before sending it again.
-    #[error("the outcome of `{operation}` is unknown: Lumin may have acted on it; check before sending it again")]
+    #[error(
+        "the outcome of `{operation}` is unknown: Lumin may have acted on it; check before sending it again"
+    )]
     OutcomeUnknown {
         /// The operation id.
         operation: &'static str,
@@ -265,7 +267,13 @@ impl Error {
             return Some(*wait);
         }
         let value = self.headers()?.get(reqwest::header::RETRY_AFTER)?;
-        value.to_str().ok()?.trim().parse().ok().map(Duration::from_secs)
+        value
+            .to_str()
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+            .map(Duration::from_secs)
     }
 
     /// The documented `error_code`, when Lumin sent one.

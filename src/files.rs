@@ -176,7 +176,6 @@ fn form_of(value: &Value) -> reqwest::multipart::Form {
         })
 }
 
-
 /// The fields of `op`'s body of which at most one may be given.
 fn exclusive(op: &Operation) -> &'static [&'static str] {
     op.exclusive_fields.unwrap_or(&[])
@@ -186,6 +185,11 @@ fn base_request(client: &crate::Client, method: Method, path: &str) -> reqwest::
     client
         .client()
         .request(method, format!("{}{path}", client.baseurl()))
+}
+
+/// A request for a PDF answer (`Accept: application/pdf`).
+fn pdf_request(client: &crate::Client, method: Method, path: &str) -> reqwest::RequestBuilder {
+    base_request(client, method, path).header(ACCEPT, HeaderValue::from_static("application/pdf"))
 }
 
 fn build(request: reqwest::RequestBuilder) -> Result<reqwest::Request, Error> {
@@ -201,13 +205,7 @@ async fn decode<T: serde::de::DeserializeOwned>(
     let body = response.bytes().await.map_err(Error::Transport)?;
     match serde_json::from_slice(&body) {
         Ok(value) => Ok(ResponseValue::new(value, status, headers)),
-        Err(source) => Err(Error::decode(
-            status,
-            headers,
-            body,
-            !op.retry_safe,
-            source,
-        )),
+        Err(source) => Err(Error::decode(status, headers, body, !op.retry_safe, source)),
     }
 }
 
@@ -452,7 +450,7 @@ impl<'a> GetSignatureRequestPdf<'a> {
             "/signature_request/{}/file",
             progenitor_client::encode_path(&id)
         );
-        let mut request = base_request(self.client, Method::GET, &path);
+        let mut request = pdf_request(self.client, Method::GET, &path);
         if let Some(file_type) = self.file_type {
             request = request.query(&[("type", file_type.to_string())]);
         }
@@ -489,10 +487,14 @@ impl<'a> GetAgreementPdf<'a> {
     pub async fn send(self) -> crate::Result<ResponseValue<Pdf>> {
         let id = path_id(self.agreement_id, "agreement_id")?;
         let path = format!("/agreements/{}/file", progenitor_client::encode_path(&id));
-        let request = build(base_request(self.client, Method::GET, &path))?;
-        let response =
-            crate::call::send(self.client, &facts::GET_AGREEMENT_FILE, self.options, request)
-                .await?;
+        let request = build(pdf_request(self.client, Method::GET, &path))?;
+        let response = crate::call::send(
+            self.client,
+            &facts::GET_AGREEMENT_FILE,
+            self.options,
+            request,
+        )
+        .await?;
         read_pdf(response).await
     }
 }
@@ -542,7 +544,7 @@ impl<'a> GenerateDocumentPdf<'a> {
             "/templates/{}/generate-document",
             progenitor_client::encode_path(&id)
         );
-        let request = build(base_request(self.client, Method::POST, &path).json(&body))?;
+        let request = build(pdf_request(self.client, Method::POST, &path).json(&body))?;
         let response = crate::call::send(
             self.client,
             &facts::GENERATE_DOCUMENT_FROM_TEMPLATE,

@@ -119,10 +119,7 @@ pub(crate) fn parse_retry_after(value: &str, now_millis: i64) -> Option<Duration
         return Some(Duration::from_secs(seconds));
     }
     let at = httpdate::parse_http_date(value).ok()?;
-    let at_millis = at
-        .duration_since(std::time::UNIX_EPOCH)
-        .ok()?
-        .as_millis();
+    let at_millis = at.duration_since(std::time::UNIX_EPOCH).ok()?.as_millis();
     let at_millis = i64::try_from(at_millis).ok()?;
     Some(Duration::from_millis(
         u64::try_from(at_millis.saturating_sub(now_millis)).unwrap_or(0),

@@ -124,3 +124,56 @@ impl<'de> Deserialize<'de> for SignerGroup {
             .ok_or_else(|| de::Error::custom(format_args!("signer group {n} is not 1 or more")))
     }
 }
+
+/// A URL that grants access by itself (`sign_url`, `signed_url`, `details_url`, file
+/// URLs): whoever holds it can sign or download. `Debug` and `Display` show its scheme,
+/// host and path, never its query or fragment (where the signature lives); the full URL
+/// is available only through [`SignedUrl::expose`].
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SignedUrl(String);
+
+impl SignedUrl {
+    /// The full URL, credentials included: hand it to whoever must use it, never to a log.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The URL without its query and fragment.
+    pub fn redacted(&self) -> &str {
+        let end = self.0.find(['?', '#']).unwrap_or(self.0.len());
+        &self.0[..end]
+    }
+}
+
+impl From<String> for SignedUrl {
+    fn from(url: String) -> Self {
+        Self(url)
+    }
+}
+
+impl From<&str> for SignedUrl {
+    fn from(url: &str) -> Self {
+        Self(url.to_owned())
+    }
+}
+
+impl fmt::Debug for SignedUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SignedUrl({:?}", self.redacted())?;
+        if self.redacted().len() < self.0.len() {
+            f.write_str(" + [REDACTED]")?;
+        }
+        f.write_str(")")
+    }
+}
+
+impl fmt::Display for SignedUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.redacted())?;
+        if self.redacted().len() < self.0.len() {
+            f.write_str("?[REDACTED]")?;
+        }
+        Ok(())
+    }
+}

@@ -179,7 +179,7 @@ async fn redirects_are_not_followed() {
         .api_key("k")
         .build()
         .unwrap();
-    let err = lumin::Error::from(client.get_user_information().send().await.unwrap_err());
+    let err = client.get_user_information().send().await.unwrap_err();
     assert_eq!(err.status(), Some(lumin::reqwest::StatusCode::FOUND));
     assert_eq!(elsewhere.calls_async().await, 0);
 }
@@ -259,7 +259,7 @@ async fn a_request_that_times_out_is_a_transport_error() {
         .clock(Arc::new(lumin::clock::SystemClock))
         .build()
         .unwrap();
-    let err = lumin::Error::from(client.get_user_information().send().await.unwrap_err());
+    let err = client.get_user_information().send().await.unwrap_err();
     assert!(
         matches!(err, lumin::Error::Transport(ref e) if e.is_timeout()),
         "{err:?}"

@@ -22,6 +22,8 @@ fn client(server: &MockServer) -> lumin::Client {
         .base_url(server.base_url())
         .api_key("test-key")
         .clock(Arc::new(clock()))
+        // Each failure is asserted as answered; retries are tested in tests/retry.rs.
+        .retry(lumin::retry::RetryPolicy::none())
         .build()
         .unwrap()
 }
@@ -41,7 +43,7 @@ async fn user_info_error(status: u16, content_type: &str, body: &'static [u8]) -
         .await;
     let result = client(&server).get_user_information().send().await;
     mock.assert_async().await;
-    Error::from(result.expect_err("an error response must not decode as success"))
+    result.expect_err("an error response must not decode as success")
 }
 
 fn assert_unexpected(error: Error, expected_status: u16, expected_body: &[u8]) {
@@ -51,7 +53,7 @@ fn assert_unexpected(error: Error, expected_status: u16, expected_body: &[u8]) {
     );
     assert_eq!(error.error_code(), None);
     match error {
-        Error::UnexpectedResponse { status, body } => {
+        Error::UnexpectedResponse { status, body, .. } => {
             assert_eq!(status.as_u16(), expected_status);
             assert_eq!(
                 body.as_ref(),
@@ -112,7 +114,7 @@ async fn documented_403_envelope_is_an_api_error() {
         .send()
         .await;
     mock.assert_async().await;
-    let error = Error::from(result.unwrap_err());
+    let error = result.unwrap_err();
     assert_eq!(error.status(), Some(StatusCode::FORBIDDEN));
     assert_eq!(error.error_code(), Some("verification_not_licensed"));
     match error {
@@ -120,6 +122,7 @@ async fn documented_403_envelope_is_an_api_error() {
             status,
             error_code,
             error_message,
+            ..
         } => {
             assert_eq!(status, StatusCode::FORBIDDEN);
             assert_eq!(status.as_u16(), 403);
@@ -153,6 +156,7 @@ async fn question_mark_converts_to_lumin_error() {
             status,
             error_code,
             error_message,
+            ..
         }) => {
             assert_eq!(status.as_u16(), 401);
             assert_eq!(error_code, "unauthorized");
@@ -210,9 +214,12 @@ async fn empty_5xx_body_is_kept_empty() {
 async fn truncated_success_body_is_a_decode_error() {
     const TRUNCATED: &[u8] = br#"{"user":{"id":"usr_a1b2c3d4","email":"you@exa"#;
     let error = user_info_error(200, "application/json", TRUNCATED).await;
-    assert_eq!(error.status(), None);
+    // The status is kept: Lumin answered with a success.
+    assert_eq!(error.status(), Some(StatusCode::OK));
     match error {
-        Error::Decode { path, body, source } => {
+        Error::Decode {
+            path, body, source, ..
+        } => {
             assert_eq!(body.as_ref(), TRUNCATED);
             assert!(source.is_eof(), "{source}");
             assert_eq!(path, "user.email");
@@ -246,6 +253,7 @@ async fn envelope_on_a_5xx_is_an_api_error() {
             status,
             error_code,
             error_message,
+            ..
         } => {
             assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
             assert_eq!(error_code, "internal_error");
@@ -274,7 +282,7 @@ async fn envelope_on_a_pdf_operation_is_an_api_error() {
         .signature_request_id("sr_1")
         .send()
         .await;
-    match result.map(|_| ()).map_err(Error::from) {
+    match result.map(|_| ()) {
         Err(Error::Api {
             status, error_code, ..
         }) => {
@@ -312,5 +320,5 @@ async fn redirect_is_not_followed_and_keeps_status_and_body() {
         .await;
     let result = client(&server).get_user_information().send().await;
     mock.assert_async().await;
-    assert_unexpected(Error::from(result.unwrap_err()), 302, BODY);
+    assert_unexpected(result.unwrap_err(), 302, BODY);
 }

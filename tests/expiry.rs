@@ -399,14 +399,11 @@ async fn a_timestamp_that_fits_neither_encoding_is_an_error_naming_the_field() {
             );
         })
         .await;
-    let err = lumin::Error::from(
-        client(&server, &clock)
-            .get_signature_request()
-            .signature_request_id("sr_1")
-            .send()
-            .await
-            .unwrap_err(),
-    );
+    let err = client(&server, &clock)
+        .get_signature_request()
+        .signature_request_id("sr_1")
+        .await
+        .unwrap_err();
     match &err {
         lumin::Error::Decode { path, .. } => assert_eq!(path, "signature_request.created_at"),
         other => panic!("expected a decode error, got {other:?}"),

@@ -9,6 +9,7 @@ use httpmock::prelude::HttpMockRequest;
 use lumin::clock::FixedClock;
 use lumin::expiry::DueDate;
 use lumin::files::{FilesError, Upload, Uploads};
+use lumin::rules::RuleError;
 use lumin::types;
 use lumin::wire::SignerGroup;
 use serde_json::json;
@@ -150,10 +151,9 @@ async fn send_signature_request_with_one_upload_is_exact_multipart() {
         .await;
     let clock = FixedClock::at_unix_millis(NOW_MS);
     let created = client(&server)
-        .send_signature_request_with_uploads(
-            &sr_request(&clock),
-            Uploads::File(Upload::pdf("report.pdf", &b"%PDF-1.7 report"[..])),
-        )
+        .send_signature_request_with_uploads()
+        .body(sr_request(&clock))
+        .file(Upload::pdf("report.pdf", &b"%PDF-1.7 report"[..]))
         .await
         .unwrap();
     mock.assert_async().await;
@@ -211,17 +211,16 @@ async fn several_uploads_go_as_files_with_indices() {
         .await;
     let clock = FixedClock::at_unix_millis(NOW_MS);
     client(&server)
-        .send_signature_request_with_uploads(
-            &sr_request(&clock),
-            Uploads::Files(vec![
-                Upload::pdf("a.pdf", &b"%PDF-a"[..]),
-                Upload::new(
-                    "b.docx",
-                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                    &b"PK"[..],
-                ),
-            ]),
-        )
+        .send_signature_request_with_uploads()
+        .body(sr_request(&clock))
+        .uploads(Uploads::Files(vec![
+            Upload::pdf("a.pdf", &b"%PDF-a"[..]),
+            Upload::new(
+                "b.docx",
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                &b"PK"[..],
+            ),
+        ]))
         .await
         .unwrap();
     mock.assert_async().await;
@@ -257,16 +256,15 @@ async fn exclusive_document_inputs_fail_before_anything_is_sent() {
     let mut with_url = sr_request(&clock);
     with_url.file_url = Some("https://example.com/a.pdf".into());
     let err = client
-        .send_signature_request_with_uploads(
-            &with_url,
-            Uploads::File(Upload::pdf("a.pdf", &b"%PDF"[..])),
-        )
+        .send_signature_request_with_uploads()
+        .body(with_url)
+        .file(Upload::pdf("a.pdf", &b"%PDF"[..]))
         .await
         .unwrap_err();
     assert!(
         matches!(
             &err,
-            lumin::Error::Files(FilesError::ExclusiveInputs { given, .. })
+            lumin::Error::Rule(RuleError::ExclusiveInputs { given, .. })
                 if given == &["file".to_owned(), "file_url".to_owned()]
         ),
         "{err:?}"
@@ -274,7 +272,9 @@ async fn exclusive_document_inputs_fail_before_anything_is_sent() {
 
     // No files at all in `Files`.
     let err = client
-        .send_signature_request_with_uploads(&sr_request(&clock), Uploads::Files(vec![]))
+        .send_signature_request_with_uploads()
+        .body(sr_request(&clock))
+        .files(vec![])
         .await
         .unwrap_err();
     assert!(
@@ -286,23 +286,20 @@ async fn exclusive_document_inputs_fail_before_anything_is_sent() {
     let mut both = sr_request(&clock);
     both.file_url = Some("https://example.com/a.pdf".into());
     both.file_urls = vec!["https://example.com/b.pdf".into()];
-    let err = lumin::Error::from(
-        client
-            .send_signature_request()
-            .body(both)
-            .send()
-            .await
-            .unwrap_err(),
+    let err = client
+        .send_signature_request()
+        .body(both)
+        .await
+        .unwrap_err();
+    // The same variant on the generated path as on the handwritten one.
+    assert!(
+        matches!(
+            &err,
+            lumin::Error::Rule(RuleError::ExclusiveInputs { given, .. })
+                if given == &["file_url".to_owned(), "file_urls".to_owned()]
+        ),
+        "{err:?}"
     );
-    match &err {
-        lumin::Error::InvalidRequest(message) => {
-            assert!(
-                message.contains("file_url") && message.contains("file_urls"),
-                "{message}"
-            )
-        }
-        other => panic!("expected InvalidRequest, got {other:?}"),
-    }
     assert_eq!(any.calls_async().await, 0, "nothing may reach the server");
 }
 
@@ -331,11 +328,10 @@ async fn upload_document_file_uses_bracket_names() {
         folder_id: Some("123456".into()),
     };
     let summary = client(&server)
-        .upload_document_file(
-            types::DocumentName::try_from("Patient Form").unwrap(),
-            &location,
-            Upload::pdf("form.pdf", &b"%PDF-form"[..]),
-        )
+        .upload_document_file()
+        .document_name("Patient Form")
+        .location(location)
+        .file(Upload::pdf("form.pdf", &b"%PDF-form"[..]))
         .await
         .unwrap();
     mock.assert_async().await;
@@ -419,11 +415,17 @@ async fn pdf_endpoints_ask_for_application_pdf() {
         .await;
     let client = client(&server);
     let got = client
-        .get_signature_request_pdf("sr_1", Some(types::SignatureRequestFileType::Merged))
+        .get_signature_request_pdf()
+        .signature_request_id("sr_1")
+        .file_type(types::SignatureRequestFileType::Merged)
         .await
         .unwrap();
     assert_eq!(got.bytes().as_ref(), pdf.as_slice());
-    let got = client.get_agreement_pdf("ag_1").await.unwrap();
+    let got = client
+        .get_agreement_pdf()
+        .agreement_id("ag_1")
+        .await
+        .unwrap();
     assert_eq!(got.bytes().as_ref(), pdf.as_slice());
     let body = types::DocumentGenerateRequest::builder()
         .document_name(Some("My Contract".to_owned()))
@@ -440,7 +442,9 @@ async fn pdf_endpoints_ask_for_application_pdf() {
         ])));
     let body = types::DocumentGenerateRequest::try_from(body).unwrap();
     let got = client
-        .generate_document_pdf("sign_123456", &body)
+        .generate_document_pdf()
+        .template_id("sign_123456")
+        .body(body)
         .await
         .unwrap();
     assert_eq!(got.bytes().as_ref(), pdf.as_slice());
@@ -480,8 +484,13 @@ async fn a_json_answer_where_a_pdf_was_asked_for_keeps_status_and_body() {
         })
         .await;
     let client = client(&server);
-    match client.get_agreement_pdf("ag_1").await.unwrap_err() {
-        lumin::Error::UnexpectedResponse { status, body } => {
+    match client
+        .get_agreement_pdf()
+        .agreement_id("ag_1")
+        .await
+        .unwrap_err()
+    {
+        lumin::Error::UnexpectedResponse { status, body, .. } => {
             assert_eq!(status, 200);
             assert_eq!(
                 body.as_ref(),
@@ -490,11 +499,17 @@ async fn a_json_answer_where_a_pdf_was_asked_for_keeps_status_and_body() {
         }
         other => panic!("{other:?}"),
     }
-    match client.get_agreement_pdf("ag_2").await.unwrap_err() {
+    match client
+        .get_agreement_pdf()
+        .agreement_id("ag_2")
+        .await
+        .unwrap_err()
+    {
         lumin::Error::Api {
             status,
             error_code,
             error_message,
+            ..
         } => {
             assert_eq!(status, 404);
             assert_eq!(error_code, "not_found");

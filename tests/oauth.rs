@@ -657,7 +657,7 @@ async fn malformed_token_responses_keep_status_and_body_but_no_secret() {
     let error = exchange_answered(502, "text/html", "<html>bad gateway</html>")
         .await
         .unwrap_err();
-    let TokenError::UnexpectedResponse { status, body } = &error else {
+    let TokenError::UnexpectedResponse { status, body, .. } = &error else {
         panic!("{error:?}");
     };
     assert_eq!(status.as_u16(), 502);
@@ -1200,7 +1200,7 @@ async fn a_401_after_the_refresh_is_not_retried_again() {
         .unwrap();
     let client = api_client(&server, session);
 
-    let error = lumin::Error::from(client.get_user_information().send().await.unwrap_err());
+    let error = client.get_user_information().send().await.unwrap_err();
     assert!(
         matches!(&error, lumin::Error::Api { status, .. } if status.as_u16() == 401),
         "{error:?}"

@@ -1630,7 +1630,6 @@ async fn create_space_answered_201_is_accepted() {
         })
         .send()
         .await
-        .map_err(lumin::Error::from)
         .unwrap();
     mock.assert_async().await;
     assert_eq!(resp.status(), 201);

@@ -129,10 +129,7 @@ pub(crate) fn transform(
                 }
             }
         });
-        let doc_attrs = docs
-            .get(&builder.operation_id)
-            .cloned()
-            .unwrap_or_default();
+        let doc_attrs = docs.get(&builder.operation_id).cloned().unwrap_or_default();
         methods.push(quote! {
             #(#doc_attrs)*
             pub fn #method_name(&self) -> operations::#name<'_> {
@@ -430,7 +427,10 @@ fn operation_table(name: &Ident, op: &OperationFacts) -> TokenStream {
         Some(fields) => quote!(Some(&[#(#fields),*])),
         None => quote!(None),
     };
-    let success = op.success_statuses.iter().map(|(lo, hi)| quote!((#lo, #hi)));
+    let success = op
+        .success_statuses
+        .iter()
+        .map(|(lo, hi)| quote!((#lo, #hi)));
     let retry_safe = op.retry_safe;
     let pagination = match &op.pagination {
         Some(p) => {

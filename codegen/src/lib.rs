@@ -66,6 +66,7 @@ pub const REPLACEMENTS: &[(&str, &str, &[TypeImpl])] = &[
         &[TypeImpl::Display],
     ),
     ("DueDate", "crate::expiry::DueDate", &[TypeImpl::Display]),
+    ("SignedUrl", "crate::wire::SignedUrl", &[TypeImpl::Display]),
     (
         "SigningSessionExpiry",
         "crate::expiry::SigningSessionExpiry",
@@ -280,7 +281,9 @@ pub fn prepare_for_progenitor(spec: &mut OpenAPI) -> Handwritten {
             }
             let exclusive = exclusive_fields(op, &schemas);
             if let Some(fields) = &exclusive {
-                handwritten.exclusive_fields.insert(id.clone(), fields.clone());
+                handwritten
+                    .exclusive_fields
+                    .insert(id.clone(), fields.clone());
             }
             let snake = id.replace('-', "_");
             handwritten.operations.insert(

@@ -92,7 +92,9 @@ pub(crate) fn open_response_enums(file: &mut syn::File, roots: Vec<&Type>) -> BT
         for item in &mut imp.items {
             let syn::ImplItem::Fn(f) = item else { continue };
             match (trait_name.as_str(), f.sig.ident.to_string().as_str()) {
-                ("Display", "fmt") => add_unknown_arm(f, quote!(Self::Unknown(value) => f.write_str(value))),
+                ("Display", "fmt") => {
+                    add_unknown_arm(f, quote!(Self::Unknown(value) => f.write_str(value)))
+                }
                 ("FromStr", "from_str") => replace_wildcard_arm(f),
                 _ => {}
             }

@@ -190,6 +190,28 @@ fn render_operations(items: &[Item], generated: &Generated, out: &mut String) {
                     .collect();
                 let _ = writeln!(out, "  success statuses: {}", ranges.join(", "));
             }
+            if let Some(facts) = hand.operations.get(&name) {
+                let _ = writeln!(
+                    out,
+                    "  call: awaited -> lumin::Result<body>; send() -> lumin::Result<ResponseValue<body>>"
+                );
+                let _ = writeln!(
+                    out,
+                    "  sent again after an unknown outcome: {}",
+                    if facts.retry_safe {
+                        "yes"
+                    } else {
+                        "no (outcome unknown is an error)"
+                    }
+                );
+                if let Some(p) = &facts.pagination {
+                    let _ = writeln!(
+                        out,
+                        "  pages: items in `{}`, total in `{}`",
+                        p.items, p.total
+                    );
+                }
+            }
             if let Some(media) = hand.other_request_media.get(&id) {
                 let _ = writeln!(out, "  handwritten body: {}", media.join(", "));
             }

@@ -228,8 +228,14 @@ fn private_authorize_url_has_the_documented_parameters() {
     assert_eq!(&params["state"], request.pending.state().secret());
     assert_eq!(params["nonce"], request.pending.nonce().secret());
     assert!(params["state"].len() >= 22 && params["nonce"].len() >= 22);
-    assert!(!params.contains_key("code_challenge"));
-    assert!(request.pending.pkce_verifier().is_none());
+    // PKCE on by default for private apps too.
+    let verifier = request.pending.pkce_verifier().expect("kept verifier");
+    assert_eq!(
+        params["code_challenge"],
+        PkceCodeChallenge::from_code_verifier_sha256(verifier).as_str()
+    );
+    assert_eq!(params["code_challenge_method"], "S256");
+    assert!(!params.contains_key("prompt"));
     assert!(
         request
             .url
@@ -389,7 +395,7 @@ fn callback_rejections() {
             },
         ),
         (
-            format!("{REDIRECT_URI}?error=login_required"),
+            format!("{REDIRECT_URI}?error=login_required&state={state}"),
             CallbackError::Authorization {
                 code: OAuthErrorCode::Other("login_required".into()),
                 description: None,
@@ -403,7 +409,7 @@ fn callback_rejections() {
     let error = app
         .callback(
             pending,
-            &format!("{REDIRECT_URI}?error=access_denied&error_description=No"),
+            &format!("{REDIRECT_URI}?error=access_denied&error_description=No&state={state}"),
         )
         .unwrap_err();
     assert_eq!(
@@ -419,6 +425,8 @@ async fn private_code_exchange_sends_the_documented_form() {
     let server = MockServer::start_async().await;
     let clock = clock();
     let app = private_app(&server, &clock);
+    let request = app.authorize_url(&Scopes::from([Scope::OpenId])).unwrap();
+    let verifier = request.pending.pkce_verifier().unwrap().secret().clone();
     let mock = server
         .mock_async(|when, then| {
             when.method(POST)
@@ -426,8 +434,9 @@ async fn private_code_exchange_sends_the_documented_form() {
                 .header("content-type", FORM)
                 .header("accept", "application/json")
                 .body(format!(
-                    "grant_type=authorization_code&code=the-code&client_id={CLIENT_ID}\
-                     &client_secret=s3cret%2B%2F%3D&redirect_uri={REDIRECT_URI_ENCODED}"
+                    "grant_type=authorization_code&code=the-code&code_verifier={verifier}\
+                     &client_id={CLIENT_ID}&client_secret=s3cret%2B%2F%3D\
+                     &redirect_uri={REDIRECT_URI_ENCODED}"
                 ));
             then.status(200)
                 .header("content-type", "application/json")
@@ -440,7 +449,6 @@ async fn private_code_exchange_sends_the_documented_form() {
                 }));
         })
         .await;
-    let request = app.authorize_url(&Scopes::from([Scope::OpenId])).unwrap();
     let state = request.pending.state().secret().clone();
     let code = app
         .callback(
@@ -1024,26 +1032,41 @@ async fn a_stored_token_is_loaded_on_start_up_and_refreshed_the_same_way() {
     );
 }
 
+/// Fault 7: a token without a refresh token (the server did not grant `offline_access`)
+/// used to start a session that failed at its first expiry.
 #[tokio::test]
-async fn a_session_without_refresh_token_asks_for_reauthorization() {
+async fn a_session_without_refresh_token_is_refused_naming_offline_access() {
     let server = MockServer::start_async().await;
     let app = private_app(&server, &clock());
     let token = Token::new(
         AccessToken::new("at-1".into()),
-        Some(Timestamp::from_unix_millis(NOW_MS - 1)),
-    );
-    let session = app
-        .start_session(token, Arc::new(MemoryTokenStore::new()))
+        Some(Timestamp::from_unix_millis(NOW_MS + 3_600_000)),
+    )
+    .with_scopes(Scopes::from([Scope::OpenId]));
+    let store = Arc::new(MemoryTokenStore::new());
+    let error = app
+        .start_session(token.clone(), store.clone())
         .await
-        .unwrap();
-    let error = session_error(session.access_token().await.unwrap_err());
+        .unwrap_err();
     assert!(
         matches!(
-            error,
-            SessionError::ReauthorizationRequired {
-                reason: ReauthorizationReason::NoRefreshToken
+            &error,
+            SessionError::ScopeNotGranted {
+                scope: Scope::OfflineAccess
             }
         ),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("`offline_access`"), "{error}");
+    assert!(error.requires_reauthorization());
+    assert!(store.token().is_none(), "nothing saved");
+    // Nor from a store.
+    let error = app
+        .resume_session(Arc::new(MemoryTokenStore::with_token(token)))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, SessionError::ScopeNotGranted { .. }),
         "{error:?}"
     );
 }

@@ -94,16 +94,18 @@
 //! Redirect URI rules, callback parsing and sessions are outside `oauth2`'s scope.
 
 mod app;
+mod id_token;
 mod redirect;
 mod scope;
 mod session;
 mod token;
 
 pub use app::{
-    AppBuilder, AuthorizationRequest, AuthorizeError, CallbackError, ConfigError, DEFAULT_AUTH_URL,
-    DEFAULT_REFRESH_SKEW, DEFAULT_TOKEN_TIMEOUT, DEFAULT_TOKEN_URL, Nonce, PendingAuthorization,
-    PrivateApp, PublicApp,
+    AppBuilder, AuthorizationRequest, AuthorizeError, AuthorizeOptions, CallbackError, ConfigError,
+    DEFAULT_AUTH_URL, DEFAULT_ISSUER, DEFAULT_REFRESH_SKEW, DEFAULT_TOKEN_TIMEOUT,
+    DEFAULT_TOKEN_URL, Nonce, PendingAuthorization, PrivateApp, Prompt, PublicApp,
 };
+pub use id_token::{ID_TOKEN_LEEWAY, IdToken, IdTokenClaims, IdTokenError};
 pub use oauth2::{
     AccessToken, AuthorizationCode, ClientId, ClientSecret, CsrfToken, PkceCodeChallenge,
     PkceCodeVerifier, RefreshToken,
@@ -111,7 +113,7 @@ pub use oauth2::{
 pub use redirect::{RedirectUri, RedirectUriError, RedirectUriRule};
 pub use scope::{Scope, Scopes};
 pub use session::{
-    MemoryTokenStore, PrivateSession, PublicSession, ReauthorizationReason, SessionError,
-    StoreError, TokenStore,
+    MemoryTokenStore, PrivateSession, PublicSession, REFRESH_BACKOFF, REFRESH_BACKOFF_CAP,
+    ReauthorizationReason, SessionError, SessionState, StoreError, TokenStore,
 };
 pub use token::{OAuthErrorCode, ResponseBody, Token, TokenError};

@@ -517,7 +517,17 @@ impl PrivateSession {
                 self.inner.start(&mut state)
             }
         };
-        flight.await
+        match flight.await {
+            // A refresh ahead of expiry failed, but the token in hand still works.
+            Err(error) if !error.is_terminal() => {
+                let state = self.lock();
+                if !state.unsaved && !state.token.is_expired(self.inner.now()) {
+                    return Ok(state.token.access_token().clone());
+                }
+                Err(error)
+            }
+            result => result,
+        }
     }
 
     /// After the API rejected `rejected` (a `401`): the current access token when it

@@ -2046,3 +2046,181 @@ async fn session_errors_keep_their_cause_in_source_only() {
         "{shown}"
     );
 }
+
+// ---- ID tokens (fault 6) -----------------------------------------------------------------
+
+/// An ES256 signing key made for the test, with its public half as a JWK.
+struct SigningKey {
+    encoding: jsonwebtoken::EncodingKey,
+    jwk: serde_json::Value,
+}
+
+fn signing_key(kid: &str) -> SigningKey {
+    use base64::Engine as _;
+    use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair as _};
+    let rng = ring::rand::SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+    let pair =
+        EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng).unwrap();
+    let point = pair.public_key().as_ref(); // 0x04 || x || y
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    SigningKey {
+        encoding: jsonwebtoken::EncodingKey::from_ec_der(pkcs8.as_ref()),
+        jwk: json!({
+            "kty": "EC", "crv": "P-256", "use": "sig", "alg": "ES256", "kid": kid,
+            "x": b64(&point[1..33]), "y": b64(&point[33..65]),
+        }),
+    }
+}
+
+fn sign(key: &SigningKey, kid: &str, claims: &serde_json::Value) -> String {
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+    header.kid = Some(kid.to_owned());
+    jsonwebtoken::encode(&header, claims, &key.encoding).unwrap()
+}
+
+/// Exchanges a code (scope `openid`) against a server that publishes `published` as its
+/// JWKS and answers with an ID token made by `make` from the good claims.
+async fn exchange_with_id_token(
+    make: impl FnOnce(&SigningKey, serde_json::Value) -> String,
+) -> Result<Token, TokenError> {
+    let server = MockServer::start_async().await;
+    let app = private_app(&server, &clock());
+    let key = signing_key("k1");
+    let request = app.authorize_url(&Scopes::from([Scope::OpenId])).unwrap();
+    let claims = json!({
+        "iss": server.base_url(),
+        "sub": "user-1",
+        "aud": CLIENT_ID,
+        "exp": NOW_MS / 1000 + 3600,
+        "iat": NOW_MS / 1000,
+        "nonce": request.pending.nonce().secret(),
+        "email": "you@example.com",
+    });
+    let id_token = make(&key, claims);
+    server
+        .mock_async(|when, then| {
+            when.method("GET").path("/.well-known/jwks.json");
+            then.status(200).json_body(json!({ "keys": [key.jwk] }));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/oauth2/token");
+            then.status(200).json_body(json!({
+                "access_token": "at-1", "refresh_token": "rt-1", "expires_in": 3600,
+                "token_type": "bearer", "scope": "openid offline_access",
+                "id_token": id_token,
+            }));
+        })
+        .await;
+    let code = lumin::oauth::AuthorizationCode::new("the-code".into());
+    app.exchange_code(request.pending, code).await
+}
+
+fn id_token_error(result: Result<Token, TokenError>) -> lumin::oauth::IdTokenError {
+    match result {
+        Err(TokenError::IdToken(e)) => e,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_valid_id_token_is_kept_with_its_claims() {
+    let mut jwt = String::new();
+    let token = exchange_with_id_token(|key, claims| {
+        jwt = sign(key, "k1", &claims);
+        jwt.clone()
+    })
+    .await
+    .unwrap();
+    let id_token = token.id_token().expect("kept");
+    assert_eq!(id_token.secret(), jwt);
+    let claims = id_token.claims().unwrap();
+    assert_eq!(claims.sub, "user-1");
+    assert_eq!(claims.aud, [CLIENT_ID]);
+    assert_eq!(claims.email.as_deref(), Some("you@example.com"));
+    let debug = format!("{token:?} {id_token:?} {claims:?}");
+    assert!(!debug.contains(&jwt), "{debug}");
+    // Kept by a token store.
+    let stored: Token = serde_json::from_str(&serde_json::to_string(&token).unwrap()).unwrap();
+    assert_eq!(stored.id_token().unwrap().secret(), jwt);
+}
+
+#[tokio::test]
+async fn id_tokens_with_a_wrong_nonce_audience_issuer_or_expiry_are_rejected() {
+    use lumin::oauth::IdTokenError;
+    let changed = |field: &'static str, value: serde_json::Value| {
+        move |key: &SigningKey, mut claims: serde_json::Value| {
+            claims[field] = value;
+            sign(key, "k1", &claims)
+        }
+    };
+    let error = id_token_error(exchange_with_id_token(changed("nonce", json!("other"))).await);
+    assert!(matches!(error, IdTokenError::NonceMismatch), "{error:?}");
+    let error = id_token_error(
+        exchange_with_id_token(|key, mut claims| {
+            claims.as_object_mut().unwrap().remove("nonce");
+            sign(key, "k1", &claims)
+        })
+        .await,
+    );
+    assert!(matches!(error, IdTokenError::NonceMismatch), "{error:?}");
+    let error = id_token_error(exchange_with_id_token(changed("aud", json!("other-client"))).await);
+    assert!(matches!(error, IdTokenError::WrongAudience), "{error:?}");
+    let error = id_token_error(
+        exchange_with_id_token(changed("aud", json!([CLIENT_ID, "other-client"]))).await,
+    );
+    assert!(matches!(error, IdTokenError::WrongAudience), "{error:?}");
+    let error =
+        id_token_error(exchange_with_id_token(changed("iss", json!("https://evil.example"))).await);
+    assert!(matches!(error, IdTokenError::WrongIssuer), "{error:?}");
+    // Expired two minutes ago by the injected clock (beyond the one-minute leeway).
+    let error =
+        id_token_error(exchange_with_id_token(changed("exp", json!(NOW_MS / 1000 - 120))).await);
+    assert!(matches!(error, IdTokenError::Expired), "{error:?}");
+}
+
+#[tokio::test]
+async fn id_tokens_with_a_bad_signature_or_a_symmetric_algorithm_are_rejected() {
+    use lumin::oauth::IdTokenError;
+    // Signed by another key under the published key's id.
+    let error = id_token_error(
+        exchange_with_id_token(|_, claims| sign(&signing_key("k1"), "k1", &claims)).await,
+    );
+    assert!(matches!(error, IdTokenError::BadSignature), "{error:?}");
+    // A valid token whose payload was swapped.
+    let error = id_token_error(
+        exchange_with_id_token(|key, claims| {
+            let good = sign(key, "k1", &claims);
+            let mut other = claims.clone();
+            other["sub"] = json!("admin");
+            let forged = sign(&signing_key("k1"), "k1", &other);
+            let parts: Vec<&str> = good.split('.').collect();
+            let forged_payload = forged.split('.').nth(1).unwrap();
+            format!("{}.{}.{}", parts[0], forged_payload, parts[2])
+        })
+        .await,
+    );
+    assert!(matches!(error, IdTokenError::BadSignature), "{error:?}");
+    // A key id the issuer does not publish.
+    let error =
+        id_token_error(exchange_with_id_token(|key, claims| sign(key, "k2", &claims)).await);
+    assert!(matches!(error, IdTokenError::NoMatchingKey), "{error:?}");
+    // HS256 with some secret: never accepted for ID tokens.
+    let error = id_token_error(
+        exchange_with_id_token(|_, claims| {
+            jsonwebtoken::encode(
+                &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+                &claims,
+                &jsonwebtoken::EncodingKey::from_secret(b"guess"),
+            )
+            .unwrap()
+        })
+        .await,
+    );
+    assert!(
+        matches!(error, IdTokenError::UnacceptedAlgorithm(_)),
+        "{error:?}"
+    );
+}

@@ -20,7 +20,7 @@ use std::error::Error;
 use std::sync::Arc;
 
 use lumin::auth::Credentials;
-use lumin::oauth::{ClientSecret, MemoryTokenStore, PrivateApp, Scope, Scopes};
+use lumin::oauth::{ClientSecret, MemoryTokenStore, PrivateApp, Scope, Scopes, SessionError};
 use lumin::reqwest::Url;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
@@ -95,9 +95,17 @@ async fn run(
 
     // The session saves every rotated refresh token to the store before using it; use a
     // store that outlives the process in a real app.
-    let session = app
+    // A private session needs the refresh token that `offline_access` brings; the user may
+    // have declined it. Authorize again with `Prompt::Consent` to ask once more.
+    let session = match app
         .start_session(token, Arc::new(MemoryTokenStore::new()))
-        .await?;
+        .await
+    {
+        Err(SessionError::ScopeNotGranted { scope }) => {
+            return Err(format!("`{scope}` was not granted: authorize again to ask for it").into());
+        }
+        other => other?,
+    };
     let client = lumin::ClientBuilder::new()
         .base_url(api_base_url)
         .credentials(Credentials::TokenSource(Arc::new(session)))

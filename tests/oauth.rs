@@ -228,8 +228,14 @@ fn private_authorize_url_has_the_documented_parameters() {
     assert_eq!(&params["state"], request.pending.state().secret());
     assert_eq!(params["nonce"], request.pending.nonce().secret());
     assert!(params["state"].len() >= 22 && params["nonce"].len() >= 22);
-    assert!(!params.contains_key("code_challenge"));
-    assert!(request.pending.pkce_verifier().is_none());
+    // PKCE on by default for private apps too.
+    let verifier = request.pending.pkce_verifier().expect("kept verifier");
+    assert_eq!(
+        params["code_challenge"],
+        PkceCodeChallenge::from_code_verifier_sha256(verifier).as_str()
+    );
+    assert_eq!(params["code_challenge_method"], "S256");
+    assert!(!params.contains_key("prompt"));
     assert!(
         request
             .url
@@ -389,7 +395,7 @@ fn callback_rejections() {
             },
         ),
         (
-            format!("{REDIRECT_URI}?error=login_required"),
+            format!("{REDIRECT_URI}?error=login_required&state={state}"),
             CallbackError::Authorization {
                 code: OAuthErrorCode::Other("login_required".into()),
                 description: None,
@@ -403,7 +409,7 @@ fn callback_rejections() {
     let error = app
         .callback(
             pending,
-            &format!("{REDIRECT_URI}?error=access_denied&error_description=No"),
+            &format!("{REDIRECT_URI}?error=access_denied&error_description=No&state={state}"),
         )
         .unwrap_err();
     assert_eq!(
@@ -419,6 +425,8 @@ async fn private_code_exchange_sends_the_documented_form() {
     let server = MockServer::start_async().await;
     let clock = clock();
     let app = private_app(&server, &clock);
+    let request = app.authorize_url(&Scopes::from([Scope::OpenId])).unwrap();
+    let verifier = request.pending.pkce_verifier().unwrap().secret().clone();
     let mock = server
         .mock_async(|when, then| {
             when.method(POST)
@@ -426,8 +434,9 @@ async fn private_code_exchange_sends_the_documented_form() {
                 .header("content-type", FORM)
                 .header("accept", "application/json")
                 .body(format!(
-                    "grant_type=authorization_code&code=the-code&client_id={CLIENT_ID}\
-                     &client_secret=s3cret%2B%2F%3D&redirect_uri={REDIRECT_URI_ENCODED}"
+                    "grant_type=authorization_code&code=the-code&code_verifier={verifier}\
+                     &client_id={CLIENT_ID}&client_secret=s3cret%2B%2F%3D\
+                     &redirect_uri={REDIRECT_URI_ENCODED}"
                 ));
             then.status(200)
                 .header("content-type", "application/json")
@@ -440,7 +449,6 @@ async fn private_code_exchange_sends_the_documented_form() {
                 }));
         })
         .await;
-    let request = app.authorize_url(&Scopes::from([Scope::OpenId])).unwrap();
     let state = request.pending.state().secret().clone();
     let code = app
         .callback(
@@ -1024,26 +1032,41 @@ async fn a_stored_token_is_loaded_on_start_up_and_refreshed_the_same_way() {
     );
 }
 
+/// Fault 7: a token without a refresh token (the server did not grant `offline_access`)
+/// used to start a session that failed at its first expiry.
 #[tokio::test]
-async fn a_session_without_refresh_token_asks_for_reauthorization() {
+async fn a_session_without_refresh_token_is_refused_naming_offline_access() {
     let server = MockServer::start_async().await;
     let app = private_app(&server, &clock());
     let token = Token::new(
         AccessToken::new("at-1".into()),
-        Some(Timestamp::from_unix_millis(NOW_MS - 1)),
-    );
-    let session = app
-        .start_session(token, Arc::new(MemoryTokenStore::new()))
+        Some(Timestamp::from_unix_millis(NOW_MS + 3_600_000)),
+    )
+    .with_scopes(Scopes::from([Scope::OpenId]));
+    let store = Arc::new(MemoryTokenStore::new());
+    let error = app
+        .start_session(token.clone(), store.clone())
         .await
-        .unwrap();
-    let error = session_error(session.access_token().await.unwrap_err());
+        .unwrap_err();
     assert!(
         matches!(
-            error,
-            SessionError::ReauthorizationRequired {
-                reason: ReauthorizationReason::NoRefreshToken
+            &error,
+            SessionError::ScopeNotGranted {
+                scope: Scope::OfflineAccess
             }
         ),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("`offline_access`"), "{error}");
+    assert!(error.requires_reauthorization());
+    assert!(store.token().is_none(), "nothing saved");
+    // Nor from a store.
+    let error = app
+        .resume_session(Arc::new(MemoryTokenStore::with_token(token)))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, SessionError::ScopeNotGranted { .. }),
         "{error:?}"
     );
 }
@@ -1225,4 +1248,979 @@ fn an_access_token_reports_its_expiry_around_the_boundary() {
     let forever = lumin::oauth::Token::new(lumin::oauth::AccessToken::new("t".into()), None);
     assert!(!forever.is_expired(at(i64::MAX)));
     assert_eq!(forever.remaining(at(0)), None);
+}
+
+// ---- Issue 12: faults found against a real authorization server ----------------------------
+
+/// A fake token endpoint on 127.0.0.1 that rotates refresh tokens, revokes spent ones, and
+/// can hold its answer, drop the connection after acting, or fail.
+mod fake {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    use tokio::net::{TcpListener, TcpStream};
+    use tokio::sync::{Notify, Semaphore};
+
+    /// What the endpoint does with the next refresh requests.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Mode {
+        /// Rotate and answer.
+        Answer,
+        /// Rotate, then wait for [`TokenServer::release`] before answering.
+        Hold,
+        /// Rotate, then close the connection without answering.
+        Drop,
+        /// Answer 503 `temporarily_unavailable` without acting.
+        Unavailable,
+    }
+
+    struct State {
+        /// The one refresh token the server accepts; every earlier one is revoked.
+        valid: String,
+        issued: u32,
+        mode: Mode,
+    }
+
+    pub struct TokenServer {
+        pub url: String,
+        state: Arc<Mutex<State>>,
+        requests: Arc<AtomicUsize>,
+        /// Notified when a refresh request has been acted on (before any answer).
+        pub received: Arc<Notify>,
+        release: Arc<Semaphore>,
+    }
+
+    impl TokenServer {
+        /// A server that accepts `valid` (and issues `rt-2`, `at-2` for it, and so on).
+        pub async fn start(valid: &str, mode: Mode) -> Self {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let url = format!("http://{}/oauth2/token", listener.local_addr().unwrap());
+            let server = Self {
+                url,
+                state: Arc::new(Mutex::new(State {
+                    valid: valid.to_owned(),
+                    issued: 1,
+                    mode,
+                })),
+                requests: Arc::default(),
+                received: Arc::default(),
+                release: Arc::new(Semaphore::new(0)),
+            };
+            let (state, requests, received, release) = (
+                server.state.clone(),
+                server.requests.clone(),
+                server.received.clone(),
+                server.release.clone(),
+            );
+            tokio::spawn(async move {
+                while let Ok((stream, _)) = listener.accept().await {
+                    let (state, requests, received, release) = (
+                        state.clone(),
+                        requests.clone(),
+                        received.clone(),
+                        release.clone(),
+                    );
+                    tokio::spawn(async move {
+                        let _ = handle(stream, &state, &requests, &received, &release).await;
+                    });
+                }
+            });
+            server
+        }
+
+        pub fn requests(&self) -> usize {
+            self.requests.load(Ordering::SeqCst)
+        }
+
+        pub fn set_mode(&self, mode: Mode) {
+            self.state.lock().unwrap().mode = mode;
+        }
+
+        /// Lets one held answer go.
+        pub fn release(&self) {
+            self.release.add_permits(1);
+        }
+    }
+
+    async fn handle(
+        mut stream: TcpStream,
+        state: &Mutex<State>,
+        requests: &AtomicUsize,
+        received: &Notify,
+        release: &Semaphore,
+    ) -> std::io::Result<()> {
+        let body = read_body(&mut stream).await?;
+        let form: std::collections::HashMap<String, String> =
+            url::form_urlencoded::parse(&body).into_owned().collect();
+        requests.fetch_add(1, Ordering::SeqCst);
+        let (mode, answer) = {
+            let mut state = state.lock().unwrap();
+            let mode = state.mode;
+            let answer = if mode == Mode::Unavailable {
+                (503, r#"{"error":"temporarily_unavailable"}"#.to_owned())
+            } else if form.get("refresh_token") == Some(&state.valid) {
+                state.issued += 1;
+                let n = state.issued;
+                state.valid = format!("rt-{n}");
+                (
+                    200,
+                    format!(
+                        r#"{{"access_token":"at-{n}","refresh_token":"rt-{n}","expires_in":3600,"token_type":"bearer"}}"#
+                    ),
+                )
+            } else {
+                (
+                    400,
+                    r#"{"error":"invalid_grant","error_description":"The refresh token was revoked."}"#
+                        .to_owned(),
+                )
+            };
+            (mode, answer)
+        };
+        received.notify_one();
+        match mode {
+            Mode::Drop => return Ok(()),
+            Mode::Hold => release.acquire().await.unwrap().forget(),
+            Mode::Answer | Mode::Unavailable => {}
+        }
+        let (status, body) = answer;
+        let reason = match status {
+            200 => "OK",
+            400 => "Bad Request",
+            _ => "Service Unavailable",
+        };
+        let response = format!(
+            "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(response.as_bytes()).await?;
+        stream.shutdown().await
+    }
+
+    async fn read_body(stream: &mut TcpStream) -> std::io::Result<Vec<u8>> {
+        let mut buffer = Vec::new();
+        let head_end = loop {
+            if let Some(at) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+                break at;
+            }
+            let mut chunk = [0; 4096];
+            let read = stream.read(&mut chunk).await?;
+            if read == 0 {
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
+            buffer.extend_from_slice(&chunk[..read]);
+        };
+        let head = String::from_utf8_lossy(&buffer[..head_end]).to_ascii_lowercase();
+        let length: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0);
+        let mut body = buffer[head_end + 4..].to_vec();
+        while body.len() < length {
+            let mut chunk = [0; 4096];
+            let read = stream.read(&mut chunk).await?;
+            if read == 0 {
+                break;
+            }
+            body.extend_from_slice(&chunk[..read]);
+        }
+        Ok(body)
+    }
+}
+
+use fake::{Mode, TokenServer};
+use lumin::clock::Clock as _;
+use lumin::oauth::SessionState;
+
+fn app_on(server: &TokenServer, clock: &FixedClock) -> PrivateApp {
+    PrivateApp::builder(
+        CLIENT_ID,
+        ClientSecret::new(CLIENT_SECRET.to_owned()),
+        REDIRECT_URI,
+    )
+    .token_url(&server.url)
+    .clock(Arc::new(clock.clone()) as SharedClock)
+    .build()
+    .expect("valid app")
+}
+
+/// A store that says when it saved.
+#[derive(Debug, Default)]
+struct NotifyingStore {
+    inner: MemoryTokenStore,
+    saved: tokio::sync::Notify,
+}
+
+impl TokenStore for NotifyingStore {
+    fn load(&self) -> lumin::auth::BoxFuture<'_, Result<Option<Token>, StoreError>> {
+        self.inner.load()
+    }
+
+    fn save<'a>(&'a self, token: &'a Token) -> lumin::auth::BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            self.inner.save(token).await?;
+            self.saved.notify_one();
+            Ok(())
+        })
+    }
+}
+
+/// Waits for `notify`, failing the test (not hanging it) if it never comes.
+async fn within_10s(notify: &tokio::sync::Notify) {
+    tokio::time::timeout(Duration::from_secs(10), notify.notified())
+        .await
+        .expect("notified in time");
+}
+
+/// Fault 1: the refresh ran inside the first caller's future; cancelling that caller after
+/// the server rotated lost the new refresh token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_caller_does_not_lose_the_rotated_refresh_token() {
+    let server = TokenServer::start("rt-1", Mode::Hold).await;
+    let clock = clock();
+    let app = app_on(&server, &clock);
+    let store = Arc::new(NotifyingStore::default());
+    let session = app
+        .start_session(expired_token(), store.clone())
+        .await
+        .unwrap();
+    within_10s(&store.saved).await; // the start-up save
+
+    let caller = {
+        let session = session.clone();
+        tokio::spawn(async move { session.access_token().await })
+    };
+    within_10s(&server.received).await; // the server has rotated rt-1 to rt-2
+    caller.abort();
+    assert!(caller.await.unwrap_err().is_cancelled());
+    assert_eq!(session.state(), SessionState::Refreshing);
+
+    server.release();
+    within_10s(&store.saved).await;
+    assert_eq!(
+        store
+            .inner
+            .token()
+            .unwrap()
+            .refresh_token()
+            .unwrap()
+            .secret(),
+        "rt-2"
+    );
+    assert_eq!(
+        session.access_token().await.unwrap().expose_secret(),
+        "at-2"
+    );
+    assert_eq!(server.requests(), 1);
+    assert_eq!(session.state(), SessionState::Fresh);
+}
+
+/// Fault 1: the server rotated, then the connection broke; the session must say that its
+/// refresh token may be spent, not report an ordinary failure.
+#[tokio::test]
+async fn a_refresh_whose_answer_was_lost_is_reported_as_outcome_unknown() {
+    let server = TokenServer::start("rt-1", Mode::Drop).await;
+    let clock = clock();
+    let app = app_on(&server, &clock);
+    let session = app
+        .start_session(expired_token(), Arc::new(MemoryTokenStore::new()))
+        .await
+        .unwrap();
+
+    let error = session_error(session.access_token().await.unwrap_err());
+    let SessionError::RefreshOutcomeUnknown(cause) = &error else {
+        panic!("{error:?}");
+    };
+    assert!(cause.outcome_unknown());
+    assert!(error.requires_reauthorization());
+    assert!(error.to_string().contains("may be spent"), "{error}");
+    assert!(
+        matches!(
+            session.state(),
+            SessionState::BackingOff { failures: 1, .. }
+        ),
+        "{:?}",
+        session.state()
+    );
+
+    // After the backoff the session tries its refresh token once more; the server had
+    // rotated it, so it is now revoked and the session ends.
+    server.set_mode(Mode::Answer);
+    clock.advance(lumin::oauth::REFRESH_BACKOFF);
+    let error = session_error(session.access_token().await.unwrap_err());
+    assert!(error.requires_reauthorization(), "{error:?}");
+    assert_eq!(session.state(), SessionState::ReauthorizationRequired);
+    assert_eq!(server.requests(), 2);
+}
+
+/// Fault 1: the SDK's own timeout fired after the server had rotated.
+#[tokio::test]
+async fn a_token_request_timeout_after_the_server_acted_is_outcome_unknown() {
+    let server = TokenServer::start("rt-1", Mode::Hold).await;
+    let clock = clock();
+    let app = PrivateApp::builder(
+        CLIENT_ID,
+        ClientSecret::new(CLIENT_SECRET.to_owned()),
+        REDIRECT_URI,
+    )
+    .token_url(&server.url)
+    .clock(Arc::new(clock.clone()) as SharedClock)
+    .timeout(Duration::from_millis(200))
+    .build()
+    .unwrap();
+    let session = app
+        .start_session(expired_token(), Arc::new(MemoryTokenStore::new()))
+        .await
+        .unwrap();
+    let error = session_error(session.access_token().await.unwrap_err());
+    assert!(
+        matches!(&error, SessionError::RefreshOutcomeUnknown(e) if e.outcome_unknown()),
+        "{error:?}"
+    );
+    assert!(error.requires_reauthorization());
+    server.release();
+}
+
+/// Fault 2: after `invalid_grant` every call started a new refresh with the dead token.
+#[tokio::test]
+async fn after_invalid_grant_every_call_fails_at_once_without_a_request() {
+    let server = TokenServer::start("rt-other", Mode::Answer).await;
+    let clock = clock();
+    let app = app_on(&server, &clock);
+    let session = app
+        .start_session(expired_token(), Arc::new(MemoryTokenStore::new()))
+        .await
+        .unwrap();
+    let first = session_error(session.access_token().await.unwrap_err());
+    let SessionError::Refresh(cause) = &first else {
+        panic!("{first:?}");
+    };
+    assert_eq!(cause.oauth_code(), Some(&OAuthErrorCode::InvalidGrant));
+    assert!(first.requires_reauthorization());
+    assert_eq!(session.state(), SessionState::ReauthorizationRequired);
+
+    clock.advance(Duration::from_secs(24 * 3600));
+    for _ in 0..3 {
+        let error = session_error(session.access_token().await.unwrap_err());
+        assert!(
+            matches!(&error, SessionError::Refresh(e) if Arc::ptr_eq(e, cause)),
+            "{error:?}"
+        );
+        let error = session_error(
+            session
+                .refresh_rejected(&SecretString::from("at-1"))
+                .await
+                .unwrap_err(),
+        );
+        assert!(error.requires_reauthorization(), "{error:?}");
+    }
+    assert_eq!(server.requests(), 1);
+}
+
+/// Fault 2: other failures were retried on every call; now they back off, doubling up to
+/// a cap, by the injected clock.
+#[tokio::test]
+async fn other_refresh_failures_back_off_exponentially_up_to_a_cap() {
+    let server = TokenServer::start("rt-1", Mode::Unavailable).await;
+    let clock = clock();
+    let app = app_on(&server, &clock);
+    let session = app
+        .start_session(expired_token(), Arc::new(MemoryTokenStore::new()))
+        .await
+        .unwrap();
+    let retry_in = |session: &lumin::oauth::PrivateSession| match session.state() {
+        SessionState::BackingOff { retry_at, .. } => {
+            Duration::from_millis((retry_at.unix_millis() - clock.now().unix_millis()) as u64)
+        }
+        other => panic!("{other:?}"),
+    };
+
+    let error = session_error(session.access_token().await.unwrap_err());
+    assert!(!error.requires_reauthorization(), "{error:?}");
+    assert_eq!(server.requests(), 1);
+    assert_eq!(retry_in(&session), Duration::from_secs(1));
+    // Calls during the backoff fail at once, without a request.
+    clock.advance(Duration::from_millis(999));
+    for _ in 0..5 {
+        assert!(session.access_token().await.is_err());
+        assert!(
+            session
+                .refresh_rejected(&SecretString::from("at-1"))
+                .await
+                .is_err()
+        );
+    }
+    assert_eq!(server.requests(), 1);
+
+    let mut waits = Vec::new();
+    clock.advance(Duration::from_millis(1));
+    for attempt in 2..=11 {
+        assert!(session.access_token().await.is_err());
+        assert_eq!(server.requests(), attempt);
+        let wait = retry_in(&session);
+        waits.push(wait.as_secs());
+        clock.advance(wait);
+    }
+    assert_eq!(waits, [2, 4, 8, 16, 32, 64, 128, 256, 300, 300]);
+
+    server.set_mode(Mode::Answer);
+    assert_eq!(
+        session.access_token().await.unwrap().expose_secret(),
+        "at-2"
+    );
+    assert_eq!(session.state(), SessionState::Fresh);
+}
+
+/// Fault 2: a refresh ahead of expiry that fails does not take away the token in hand.
+#[tokio::test]
+async fn a_token_that_still_works_is_used_while_backing_off() {
+    let server = TokenServer::start("rt-1", Mode::Unavailable).await;
+    let clock = clock();
+    let app = app_on(&server, &clock);
+    // Expires in 20 s: within the 30 s skew.
+    let token = Token::new(
+        AccessToken::new("at-1".into()),
+        Some(Timestamp::from_unix_millis(NOW_MS + 20_000)),
+    )
+    .with_refresh_token(RefreshToken::new("rt-1".into()));
+    let session = app
+        .start_session(token, Arc::new(MemoryTokenStore::new()))
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        assert_eq!(
+            session.access_token().await.unwrap().expose_secret(),
+            "at-1"
+        );
+    }
+    assert_eq!(server.requests(), 1);
+    clock.advance(Duration::from_secs(20));
+    let error = session_error(session.access_token().await.unwrap_err());
+    assert!(matches!(error, SessionError::Refresh(_)), "{error:?}");
+}
+
+/// Fault 3: the redirect URI was parsed and re-serialized before it was sent.
+#[tokio::test]
+async fn the_redirect_uri_goes_on_the_wire_as_written() {
+    let server = MockServer::start_async().await;
+    for raw in [
+        "https://app.example.com",
+        "https://App.Example.com/cb",
+        "https://app.example.com:443/cb",
+        "https://app.example.com/a/../cb?x=%7e",
+        "myapp://Callback",
+    ] {
+        let app = PrivateApp::builder(CLIENT_ID, ClientSecret::new("s".into()), raw)
+            .auth_url(server.url("/oauth2/auth"))
+            .token_url(server.url("/oauth2/token"))
+            .build()
+            .unwrap();
+        assert_eq!(app.redirect_uri().as_str(), raw);
+        let request = app.authorize_url(&Scopes::from([Scope::OpenId])).unwrap();
+        assert_eq!(query(&request.url)["redirect_uri"], raw);
+        let mock = server
+            .mock_async(|when, then| {
+                when.method(POST)
+                    .path("/oauth2/token")
+                    .form_urlencoded_tuple("redirect_uri", raw);
+                then.status(200)
+                    .json_body(json!({"access_token": "at", "token_type": "bearer"}));
+            })
+            .await;
+        let code = lumin::oauth::AuthorizationCode::new("c".into());
+        app.exchange_code(request.pending, code)
+            .await
+            .unwrap_or_else(|e| panic!("{raw}: {e:?}"));
+        mock.assert_calls_async(1).await;
+        mock.delete_async().await;
+    }
+}
+
+/// Fault 4: each rule is checked on the parsed URL, so encoded variants do not pass.
+#[test]
+fn redirect_uri_rules_hold_for_encoded_variants() {
+    let cases = [
+        (
+            "https://%2A.example.com/callback",
+            RedirectUriRule::NoWildcards,
+        ),
+        (
+            "https://\u{FF0A}.example.com/callback",
+            RedirectUriRule::NoWildcards,
+        ),
+        ("https://app.example.com/%2A", RedirectUriRule::NoWildcards),
+        (
+            "https://app.example.com/%EF%BC%8A",
+            RedirectUriRule::NoWildcards,
+        ),
+        ("myapp://%2A/callback", RedirectUriRule::NoWildcards),
+        (
+            "https://0x7f.0.0.1/callback",
+            RedirectUriRule::NoIpAddresses,
+        ),
+        (
+            "https://2130706433/callback",
+            RedirectUriRule::NoIpAddresses,
+        ),
+        (
+            "https://%31%32%37.0.0.1/callback",
+            RedirectUriRule::NoIpAddresses,
+        ),
+        (
+            "https://[0:0:0:0:0:0:0:1]/callback",
+            RedirectUriRule::NoIpAddresses,
+        ),
+        (
+            "myapp://%31%30.0.0.1/callback",
+            RedirectUriRule::NoIpAddresses,
+        ),
+        (
+            "myapp://0x0a000001/callback",
+            RedirectUriRule::NoIpAddresses,
+        ),
+        (
+            "HTTP://app.example.com/callback",
+            RedirectUriRule::HttpsOrAppScheme,
+        ),
+        ("JavaScript:alert(1)", RedirectUriRule::HttpsOrAppScheme),
+        ("%2F%2Fapp.example.com/callback", RedirectUriRule::Absolute),
+        ("\\\\app.example.com\\callback", RedirectUriRule::Absolute),
+        (
+            "https://app.example.com/callback#",
+            RedirectUriRule::NoFragment,
+        ),
+        (
+            "https://app.example.com/cb?x=%23#%20",
+            RedirectUriRule::NoFragment,
+        ),
+        (
+            " https://app.example.com/callback",
+            RedirectUriRule::WellFormed,
+        ),
+        (
+            "https://app.example.com/call\tback",
+            RedirectUriRule::WellFormed,
+        ),
+        (
+            "https:app.example.com/callback",
+            RedirectUriRule::WellFormed,
+        ),
+    ];
+    for (uri, rule) in cases {
+        let error = RedirectUri::new(uri).expect_err(uri);
+        assert_eq!(error.rule(), rule, "{uri}");
+    }
+    // Encoded characters that are not wildcards stay allowed.
+    for ok in [
+        "https://app.example.com/call%20back",
+        "https://app.example.com/cb?x=%23",
+        "HTTPS://app.example.com/callback",
+    ] {
+        assert!(RedirectUri::new(ok).is_ok(), "{ok}");
+    }
+}
+
+/// Fault 5: a forged error redirect was believed without a state check.
+#[test]
+fn an_error_redirect_is_believed_only_with_the_right_state() {
+    let server = MockServer::start();
+    let app = private_app(&server, &clock());
+    let request = app.authorize_url(&Scopes::from([Scope::OpenId])).unwrap();
+    let pending = &request.pending;
+    let state = pending.state().secret();
+    assert_eq!(
+        app.callback(
+            pending,
+            &format!("{REDIRECT_URI}?error=access_denied&state=forged")
+        )
+        .unwrap_err(),
+        CallbackError::StateMismatch
+    );
+    assert_eq!(
+        app.callback(pending, &format!("{REDIRECT_URI}?error=access_denied"))
+            .unwrap_err(),
+        CallbackError::MissingState
+    );
+    assert!(matches!(
+        app.callback(
+            pending,
+            &format!("{REDIRECT_URI}?error=access_denied&state={state}")
+        )
+        .unwrap_err(),
+        CallbackError::Authorization {
+            code: OAuthErrorCode::AccessDenied,
+            ..
+        }
+    ));
+}
+
+/// Fault 8: RFC 9207 `iss` on the callback was ignored.
+#[test]
+fn a_callback_iss_must_be_the_configured_issuer() {
+    let server = MockServer::start();
+    let app = PrivateApp::builder(CLIENT_ID, ClientSecret::new("s".into()), REDIRECT_URI)
+        .issuer("https://auth.luminpdf.com")
+        .build()
+        .unwrap();
+    let request = app.authorize_url(&Scopes::from([Scope::OpenId])).unwrap();
+    let state = request.pending.state().secret();
+    let error = app
+        .callback(
+            &request.pending,
+            &format!("{REDIRECT_URI}?code=c&state={state}&iss=https%3A%2F%2Fevil.example"),
+        )
+        .unwrap_err();
+    assert_eq!(
+        error,
+        CallbackError::IssuerMismatch {
+            received: "https://evil.example".into()
+        }
+    );
+    let code = app
+        .callback(
+            &request.pending,
+            &format!("{REDIRECT_URI}?code=c&state={state}&iss=https%3A%2F%2Fauth.luminpdf.com"),
+        )
+        .unwrap();
+    assert_eq!(code.secret(), "c");
+    // Without `iss` (Lumin does not document sending it) the code is accepted.
+    assert!(
+        app.callback(
+            &request.pending,
+            &format!("{REDIRECT_URI}?code=c&state={state}")
+        )
+        .is_ok()
+    );
+    // The default issuer is the origin of the authorization endpoint.
+    let local = private_app(&server, &clock());
+    let request = local.authorize_url(&Scopes::from([Scope::OpenId])).unwrap();
+    let state = request.pending.state().secret();
+    let iss = server.base_url();
+    let url = format!("{REDIRECT_URI}?code=c&state={state}&iss={iss}");
+    assert!(local.callback(&request.pending, &url).is_ok(), "{url}");
+}
+
+/// Fault 7: `prompt` could not be sent.
+#[test]
+fn prompt_can_be_set_on_the_authorize_url() {
+    use lumin::oauth::{AuthorizeOptions, Prompt};
+    let server = MockServer::start();
+    let app = private_app(&server, &clock());
+    let scopes = Scopes::from([Scope::OpenId, Scope::OfflineAccess]);
+    let options = AuthorizeOptions::new()
+        .prompt(Prompt::Consent)
+        .prompt(Prompt::Login);
+    let request = app.authorize_url_with(&scopes, &options).unwrap();
+    assert_eq!(query(&request.url)["prompt"], "consent login");
+    let public = public_app(&server, &clock());
+    let request = public
+        .authorize_url_with(&Scopes::from([Scope::OpenId]), &options)
+        .unwrap();
+    assert_eq!(query(&request.url)["prompt"], "consent login");
+}
+
+/// Fault 8: private apps could not use PKCE; now on by default, and can be turned off.
+#[test]
+fn private_apps_use_pkce_unless_turned_off() {
+    let app = PrivateApp::builder(CLIENT_ID, ClientSecret::new("s".into()), REDIRECT_URI)
+        .pkce(false)
+        .build()
+        .unwrap();
+    let request = app.authorize_url(&Scopes::from([Scope::OpenId])).unwrap();
+    assert!(!query(&request.url).contains_key("code_challenge"));
+    assert!(request.pending.pkce_verifier().is_none());
+}
+
+/// Fault 8: a refresh skew longer than the token's lifetime made every call refresh.
+#[tokio::test]
+async fn the_refresh_skew_never_exceeds_half_the_lifetime() {
+    let server = MockServer::start_async().await;
+    let clock = clock();
+    let app = PrivateApp::builder(
+        CLIENT_ID,
+        ClientSecret::new(CLIENT_SECRET.to_owned()),
+        REDIRECT_URI,
+    )
+    .token_url(server.url("/oauth2/token"))
+    .clock(Arc::new(clock.clone()) as SharedClock)
+    .refresh_skew(Duration::from_secs(600))
+    .build()
+    .unwrap();
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/oauth2/token");
+            then.status(200).json_body(json!({
+                "access_token": "at-2", "refresh_token": "rt-2", "expires_in": 300,
+                "token_type": "bearer"
+            }));
+        })
+        .await;
+    let session = app
+        .start_session(expired_token(), Arc::new(MemoryTokenStore::new()))
+        .await
+        .unwrap();
+    assert_eq!(
+        session.access_token().await.unwrap().expose_secret(),
+        "at-2"
+    );
+    // A 300 s token with a 600 s skew: refreshed half-way, not on every call.
+    for _ in 0..5 {
+        session.access_token().await.unwrap();
+    }
+    mock.assert_calls_async(1).await;
+    clock.advance(Duration::from_secs(149));
+    session.access_token().await.unwrap();
+    mock.assert_calls_async(1).await;
+    clock.advance(Duration::from_secs(1));
+    session.access_token().await.unwrap();
+    mock.assert_calls_async(2).await;
+}
+
+/// Fault 8: `AuthorizationRequest`'s `Debug` printed the URL with state and nonce.
+#[test]
+fn authorization_request_debug_hides_state_nonce_and_challenge() {
+    let server = MockServer::start();
+    let app = private_app(&server, &clock());
+    let request = app.authorize_url(&Scopes::from([Scope::OpenId])).unwrap();
+    let params = query(&request.url);
+    let debug = format!("{request:?}");
+    for name in ["state", "nonce", "code_challenge"] {
+        assert!(!debug.contains(params[name].as_str()), "{name}: {debug}");
+    }
+    assert!(debug.contains("client_id=client-1"), "{debug}");
+}
+
+/// Fault 8: a malformed token response with its tokens below the top level was printed.
+#[tokio::test]
+async fn nested_tokens_of_a_malformed_response_are_redacted() {
+    for body in [
+        r#"{"data":{"access_token":"at-secret","refresh_token":"rt-secret"},"token_type":"bearer"}"#,
+        r#"[{"access_token":"at-secret","id_token":"rt-secret"}]"#,
+        r#"{"result":{"accessToken":"at-secret"},"list":["rt-secret"]}"#,
+    ] {
+        let error = exchange_answered(200, "application/json", body)
+            .await
+            .unwrap_err();
+        assert!(matches!(error, TokenError::Malformed { .. }), "{error:?}");
+        let shown = format!("{error} {error:?}");
+        assert!(
+            !shown.contains("at-secret") && !shown.contains("rt-secret"),
+            "{shown}"
+        );
+    }
+    // The OAuth error members stay readable.
+    let error = exchange_answered(
+        502,
+        "application/json",
+        r#"{"message":"at-secret","error_description":"upstream down"}"#,
+    )
+    .await
+    .unwrap_err();
+    let shown = format!("{error:?}");
+    assert!(
+        shown.contains("upstream down") && !shown.contains("at-secret"),
+        "{shown}"
+    );
+}
+
+/// Each error's `Display` describes its own layer; the cause is only its `source`.
+#[tokio::test]
+async fn session_errors_keep_their_cause_in_source_only() {
+    use std::error::Error as _;
+    let server = TokenServer::start("rt-other", Mode::Answer).await;
+    let app = app_on(&server, &clock());
+    let session = app
+        .start_session(expired_token(), Arc::new(MemoryTokenStore::new()))
+        .await
+        .unwrap();
+    let error = session_error(session.access_token().await.unwrap_err());
+    let source = error.source().expect("the token error");
+    assert!(source.to_string().contains("invalid_grant"));
+    assert!(!error.to_string().contains("invalid_grant"), "{error}");
+    let shown = format!("{error} {error:?}");
+    assert!(
+        !shown.contains("rt-1") && !shown.contains("at-1"),
+        "{shown}"
+    );
+}
+
+// ---- ID tokens (fault 6) -----------------------------------------------------------------
+
+/// An ES256 signing key made for the test, with its public half as a JWK.
+struct SigningKey {
+    encoding: jsonwebtoken::EncodingKey,
+    jwk: serde_json::Value,
+}
+
+fn signing_key(kid: &str) -> SigningKey {
+    use base64::Engine as _;
+    use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair as _};
+    let rng = ring::rand::SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+    let pair =
+        EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng).unwrap();
+    let point = pair.public_key().as_ref(); // 0x04 || x || y
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    SigningKey {
+        encoding: jsonwebtoken::EncodingKey::from_ec_der(pkcs8.as_ref()),
+        jwk: json!({
+            "kty": "EC", "crv": "P-256", "use": "sig", "alg": "ES256", "kid": kid,
+            "x": b64(&point[1..33]), "y": b64(&point[33..65]),
+        }),
+    }
+}
+
+fn sign(key: &SigningKey, kid: &str, claims: &serde_json::Value) -> String {
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+    header.kid = Some(kid.to_owned());
+    jsonwebtoken::encode(&header, claims, &key.encoding).unwrap()
+}
+
+/// Exchanges a code (scope `openid`) against a server that publishes `published` as its
+/// JWKS and answers with an ID token made by `make` from the good claims.
+async fn exchange_with_id_token(
+    make: impl FnOnce(&SigningKey, serde_json::Value) -> String,
+) -> Result<Token, TokenError> {
+    let server = MockServer::start_async().await;
+    let app = private_app(&server, &clock());
+    let key = signing_key("k1");
+    let request = app.authorize_url(&Scopes::from([Scope::OpenId])).unwrap();
+    let claims = json!({
+        "iss": server.base_url(),
+        "sub": "user-1",
+        "aud": CLIENT_ID,
+        "exp": NOW_MS / 1000 + 3600,
+        "iat": NOW_MS / 1000,
+        "nonce": request.pending.nonce().secret(),
+        "email": "you@example.com",
+    });
+    let id_token = make(&key, claims);
+    server
+        .mock_async(|when, then| {
+            when.method("GET").path("/.well-known/jwks.json");
+            then.status(200).json_body(json!({ "keys": [key.jwk] }));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/oauth2/token");
+            then.status(200).json_body(json!({
+                "access_token": "at-1", "refresh_token": "rt-1", "expires_in": 3600,
+                "token_type": "bearer", "scope": "openid offline_access",
+                "id_token": id_token,
+            }));
+        })
+        .await;
+    let code = lumin::oauth::AuthorizationCode::new("the-code".into());
+    app.exchange_code(request.pending, code).await
+}
+
+fn id_token_error(result: Result<Token, TokenError>) -> lumin::oauth::IdTokenError {
+    match result {
+        Err(TokenError::IdToken(e)) => e,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_valid_id_token_is_kept_with_its_claims() {
+    let mut jwt = String::new();
+    let token = exchange_with_id_token(|key, claims| {
+        jwt = sign(key, "k1", &claims);
+        jwt.clone()
+    })
+    .await
+    .unwrap();
+    let id_token = token.id_token().expect("kept");
+    assert_eq!(id_token.secret(), jwt);
+    let claims = id_token.claims().unwrap();
+    assert_eq!(claims.sub, "user-1");
+    assert_eq!(claims.aud, [CLIENT_ID]);
+    assert_eq!(claims.email.as_deref(), Some("you@example.com"));
+    let debug = format!("{token:?} {id_token:?} {claims:?}");
+    assert!(!debug.contains(&jwt), "{debug}");
+    // Kept by a token store.
+    let stored: Token = serde_json::from_str(&serde_json::to_string(&token).unwrap()).unwrap();
+    assert_eq!(stored.id_token().unwrap().secret(), jwt);
+}
+
+#[tokio::test]
+async fn id_tokens_with_a_wrong_nonce_audience_issuer_or_expiry_are_rejected() {
+    use lumin::oauth::IdTokenError;
+    let changed = |field: &'static str, value: serde_json::Value| {
+        move |key: &SigningKey, mut claims: serde_json::Value| {
+            claims[field] = value;
+            sign(key, "k1", &claims)
+        }
+    };
+    let error = id_token_error(exchange_with_id_token(changed("nonce", json!("other"))).await);
+    assert!(matches!(error, IdTokenError::NonceMismatch), "{error:?}");
+    let error = id_token_error(
+        exchange_with_id_token(|key, mut claims| {
+            claims.as_object_mut().unwrap().remove("nonce");
+            sign(key, "k1", &claims)
+        })
+        .await,
+    );
+    assert!(matches!(error, IdTokenError::NonceMismatch), "{error:?}");
+    let error = id_token_error(exchange_with_id_token(changed("aud", json!("other-client"))).await);
+    assert!(matches!(error, IdTokenError::WrongAudience), "{error:?}");
+    let error = id_token_error(
+        exchange_with_id_token(changed("aud", json!([CLIENT_ID, "other-client"]))).await,
+    );
+    assert!(matches!(error, IdTokenError::WrongAudience), "{error:?}");
+    let error =
+        id_token_error(exchange_with_id_token(changed("iss", json!("https://evil.example"))).await);
+    assert!(matches!(error, IdTokenError::WrongIssuer), "{error:?}");
+    // Expired two minutes ago by the injected clock (beyond the one-minute leeway).
+    let error =
+        id_token_error(exchange_with_id_token(changed("exp", json!(NOW_MS / 1000 - 120))).await);
+    assert!(matches!(error, IdTokenError::Expired), "{error:?}");
+}
+
+#[tokio::test]
+async fn id_tokens_with_a_bad_signature_or_a_symmetric_algorithm_are_rejected() {
+    use lumin::oauth::IdTokenError;
+    // Signed by another key under the published key's id.
+    let error = id_token_error(
+        exchange_with_id_token(|_, claims| sign(&signing_key("k1"), "k1", &claims)).await,
+    );
+    assert!(matches!(error, IdTokenError::BadSignature), "{error:?}");
+    // A valid token whose payload was swapped.
+    let error = id_token_error(
+        exchange_with_id_token(|key, claims| {
+            let good = sign(key, "k1", &claims);
+            let mut other = claims.clone();
+            other["sub"] = json!("admin");
+            let forged = sign(&signing_key("k1"), "k1", &other);
+            let parts: Vec<&str> = good.split('.').collect();
+            let forged_payload = forged.split('.').nth(1).unwrap();
+            format!("{}.{}.{}", parts[0], forged_payload, parts[2])
+        })
+        .await,
+    );
+    assert!(matches!(error, IdTokenError::BadSignature), "{error:?}");
+    // A key id the issuer does not publish.
+    let error =
+        id_token_error(exchange_with_id_token(|key, claims| sign(key, "k2", &claims)).await);
+    assert!(matches!(error, IdTokenError::NoMatchingKey), "{error:?}");
+    // HS256 with some secret: never accepted for ID tokens.
+    let error = id_token_error(
+        exchange_with_id_token(|_, claims| {
+            jsonwebtoken::encode(
+                &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+                &claims,
+                &jsonwebtoken::EncodingKey::from_secret(b"guess"),
+            )
+            .unwrap()
+        })
+        .await,
+    );
+    assert!(
+        matches!(error, IdTokenError::UnacceptedAlgorithm(_)),
+        "{error:?}"
+    );
 }

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq as _;
 use url::Url;
 
+use super::id_token::{self, IdTokenCheck};
 use super::token::{TokenHttp, parse_token_response};
 use super::{OAuthErrorCode, RedirectUri, RedirectUriError, Scope, Scopes, Token, TokenError};
 use crate::clock::{SharedClock, SystemClock};
@@ -25,7 +26,13 @@ pub const DEFAULT_AUTH_URL: &str = "https://auth.luminpdf.com/oauth2/auth";
 /// Lumin's token endpoint.
 pub const DEFAULT_TOKEN_URL: &str = "https://auth.luminpdf.com/oauth2/token";
 
-/// How long before expiry a session refreshes its access token, by default.
+/// The issuer Lumin's authorization server is assumed to name itself (`iss`), unless
+/// configured with [`AppBuilder::issuer`]: the origin of the authorization endpoint. Lumin
+/// does not document its issuer; this is inferred from its endpoints.
+pub const DEFAULT_ISSUER: &str = "https://auth.luminpdf.com";
+
+/// How long before expiry a session refreshes its access token, by default. A session never
+/// refreshes earlier than half-way through a token's lifetime, whatever the skew.
 pub const DEFAULT_REFRESH_SKEW: Duration = Duration::from_secs(30);
 
 /// How long a token request may take, by default.
@@ -42,6 +49,9 @@ struct AppCore {
     http: reqwest::Client,
     clock: SharedClock,
     refresh_skew: Duration,
+    issuer: String,
+    jwks_url: Url,
+    pkce: bool,
 }
 
 impl fmt::Debug for AppCore {
@@ -51,6 +61,9 @@ impl fmt::Debug for AppCore {
             .field("redirect_uri", &self.redirect_uri.as_str())
             .field("auth_url", &self.oauth.auth_uri().as_str())
             .field("token_url", &self.oauth.token_uri().as_str())
+            .field("issuer", &self.issuer)
+            .field("jwks_url", &self.jwks_url.as_str())
+            .field("pkce", &self.pkce)
             .field("clock", &self.clock)
             .field("refresh_skew", &self.refresh_skew)
             .finish_non_exhaustive()
@@ -61,6 +74,7 @@ impl fmt::Debug for AppCore {
 ///
 /// Exchanges codes and refreshes tokens with the secret in the form body
 /// (`client_secret_post`); asking for [`Scope::OfflineAccess`] yields a refresh token.
+/// Sends a PKCE `S256` challenge too, unless turned off with [`AppBuilder::pkce`].
 /// Cheap to clone.
 #[derive(Clone)]
 pub struct PrivateApp {
@@ -96,6 +110,9 @@ pub struct AppBuilder<App> {
     redirect_uri: String,
     auth_url: String,
     token_url: String,
+    issuer: Option<String>,
+    jwks_url: Option<String>,
+    pkce: bool,
     clock: SharedClock,
     refresh_skew: Duration,
     timeout: Option<Duration>,
@@ -110,6 +127,9 @@ impl<App> fmt::Debug for AppBuilder<App> {
             .field("redirect_uri", &self.redirect_uri)
             .field("auth_url", &self.auth_url)
             .field("token_url", &self.token_url)
+            .field("issuer", &self.issuer)
+            .field("jwks_url", &self.jwks_url)
+            .field("pkce", &self.pkce)
             .field("clock", &self.clock)
             .field("refresh_skew", &self.refresh_skew)
             .field("timeout", &self.timeout)
@@ -125,6 +145,9 @@ impl<App> AppBuilder<App> {
             redirect_uri,
             auth_url: DEFAULT_AUTH_URL.to_owned(),
             token_url: DEFAULT_TOKEN_URL.to_owned(),
+            issuer: None,
+            jwks_url: None,
+            pkce: true,
             clock: Arc::new(SystemClock),
             refresh_skew: DEFAULT_REFRESH_SKEW,
             timeout: Some(DEFAULT_TOKEN_TIMEOUT),
@@ -141,6 +164,21 @@ impl<App> AppBuilder<App> {
     /// Another token endpoint (tests point it at 127.0.0.1).
     pub fn token_url(mut self, url: impl Into<String>) -> Self {
         self.token_url = url.into();
+        self
+    }
+
+    /// The authorization server's issuer identifier: a callback's `iss` (RFC 9207) and an
+    /// ID token's `iss` must equal it exactly. Defaults to the origin of the authorization
+    /// endpoint ([`DEFAULT_ISSUER`] for Lumin's).
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// Where the issuer publishes the keys that sign ID tokens (JWKS). Defaults to
+    /// `{issuer}/.well-known/jwks.json`.
+    pub fn jwks_url(mut self, url: impl Into<String>) -> Self {
+        self.jwks_url = Some(url.into());
         self
     }
 
@@ -180,13 +218,39 @@ impl<App> AppBuilder<App> {
         if self.client_id.is_empty() {
             return Err(ConfigError::EmptyClientId);
         }
+        let issuer = self.issuer.unwrap_or_else(|| {
+            auth_url
+                .url()
+                .origin()
+                .ascii_serialization()
+                .trim_end_matches('/')
+                .to_owned()
+        });
+        let jwks_url = self
+            .jwks_url
+            .unwrap_or_else(|| format!("{}/.well-known/jwks.json", issuer.trim_end_matches('/')));
+        let jwks_url = Url::parse(&jwks_url).map_err(|source| ConfigError::Endpoint {
+            endpoint: "JWKS",
+            url: jwks_url,
+            source,
+        })?;
         let client_id = ClientId::new(self.client_id);
+        // `RedirectUrl::new` keeps the string as written, and that string is what goes on
+        // the wire (the parsed form would be normalized: case, default port, final `/`).
+        let redirect_url =
+            RedirectUrl::new(redirect_uri.as_str().to_owned()).map_err(|source| {
+                ConfigError::Endpoint {
+                    endpoint: "redirect",
+                    url: redirect_uri.as_str().to_owned(),
+                    source,
+                }
+            })?;
         let mut oauth = BasicClient::new(client_id.clone())
             // Lumin documents client_secret_post only.
             .set_auth_type(AuthType::RequestBody)
             .set_auth_uri(auth_url)
             .set_token_uri(token_url)
-            .set_redirect_uri(RedirectUrl::from_url(redirect_uri.url().clone()));
+            .set_redirect_uri(redirect_url);
         if let Some(secret) = self.client_secret {
             oauth = oauth.set_client_secret(secret);
         }
@@ -205,11 +269,22 @@ impl<App> AppBuilder<App> {
             http,
             clock: self.clock,
             refresh_skew: self.refresh_skew,
+            issuer,
+            jwks_url,
+            pkce: self.pkce,
         })
     }
 }
 
 impl AppBuilder<PrivateApp> {
+    /// Whether to send a PKCE `S256` challenge (and the verifier at the exchange) besides
+    /// the client secret. On by default: it costs nothing and binds the code to this
+    /// authorization.
+    pub fn pkce(mut self, on: bool) -> Self {
+        self.pkce = on;
+        self
+    }
+
     /// Builds the app, checking the redirect URI against Lumin's rules.
     pub fn build(self) -> Result<PrivateApp, ConfigError> {
         Ok(PrivateApp {
@@ -235,9 +310,9 @@ pub enum ConfigError {
     #[error(transparent)]
     RedirectUri(#[from] RedirectUriError),
     /// An endpoint URL does not parse.
-    #[error("invalid {endpoint} endpoint URL {url:?}: {source}")]
+    #[error("invalid {endpoint} URL {url:?}")]
     Endpoint {
-        /// `authorization` or `token`.
+        /// `authorization`, `token`, `JWKS` or `redirect`.
         endpoint: &'static str,
         /// The URL as given.
         url: String,
@@ -249,7 +324,7 @@ pub enum ConfigError {
     #[error("the client id is empty")]
     EmptyClientId,
     /// The HTTP client for token requests could not be built.
-    #[error("the HTTP client could not be built: {0}")]
+    #[error("the HTTP client for token requests could not be built")]
     Http(#[source] reqwest::Error),
     /// The HTTP client's TLS setup could not be built.
     #[error("the HTTP client's TLS setup could not be built")]
@@ -257,12 +332,85 @@ pub enum ConfigError {
 }
 
 /// Where to send the user, and what to keep until they come back.
-#[derive(Debug)]
+///
+/// `Debug` shows the URL with the values of `state`, `nonce` and `code_challenge` redacted.
 pub struct AuthorizationRequest {
     /// The authorization URL to send the user's browser to.
     pub url: Url,
     /// State, nonce and PKCE verifier: keep them (in the user's session) for the callback.
     pub pending: PendingAuthorization,
+}
+
+impl fmt::Debug for AuthorizationRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut shown = self.url.clone();
+        let pairs: Vec<(String, String)> = self
+            .url
+            .query_pairs()
+            .map(|(name, value)| {
+                let value = if matches!(&*name, "state" | "nonce" | "code_challenge") {
+                    "[redacted]".to_owned()
+                } else {
+                    value.into_owned()
+                };
+                (name.into_owned(), value)
+            })
+            .collect();
+        shown.query_pairs_mut().clear().extend_pairs(pairs);
+        f.debug_struct("AuthorizationRequest")
+            .field("url", &shown.as_str())
+            .field("pending", &self.pending)
+            .finish()
+    }
+}
+
+/// A value of the `prompt` parameter (OpenID Connect Core §3.1.2.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Prompt {
+    /// `none`: no user interaction; fail if it would be needed.
+    None,
+    /// `login`: ask the user to sign in again.
+    Login,
+    /// `consent`: ask the user for consent again (for example, to grant `offline_access`
+    /// that was declined before).
+    Consent,
+    /// `select_account`: let the user choose an account.
+    SelectAccount,
+}
+
+impl Prompt {
+    /// The value as sent.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Login => "login",
+            Self::Consent => "consent",
+            Self::SelectAccount => "select_account",
+        }
+    }
+}
+
+/// Optional parameters of an authorization URL.
+#[derive(Debug, Clone, Default)]
+pub struct AuthorizeOptions {
+    prompt: Vec<Prompt>,
+}
+
+impl AuthorizeOptions {
+    /// No optional parameters.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds `prompt` to the `prompt` parameter (space-separated when several).
+    #[must_use]
+    pub fn prompt(mut self, prompt: Prompt) -> Self {
+        if !self.prompt.contains(&prompt) {
+            self.prompt.push(prompt);
+        }
+        self
+    }
 }
 
 /// A random value sent as `nonce`, for an ID token to echo. `Debug` redacts it.
@@ -340,6 +488,13 @@ pub enum CallbackError {
     /// The redirect URL does not parse.
     #[error("the redirect URL does not parse: {0}")]
     InvalidUrl(url::ParseError),
+    /// The redirect's `iss` (RFC 9207) is not the configured issuer: the response may come
+    /// from another authorization server (a mix-up attack).
+    #[error("the redirect's `iss` is not the configured issuer")]
+    IssuerMismatch {
+        /// The `iss` the redirect carried.
+        received: String,
+    },
     /// Lumin sent an error instead of a code (for example, `access_denied`).
     #[error("authorization failed: `{code}`{}", .description.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
     Authorization {
@@ -368,8 +523,9 @@ impl AppCore {
     fn authorize(
         &self,
         scopes: &Scopes,
-        pkce: bool,
+        options: &AuthorizeOptions,
     ) -> Result<AuthorizationRequest, AuthorizeError> {
+        let pkce = self.pkce;
         if let Some(bad) = scopes.iter().find(|s| !s.is_well_formed()) {
             return Err(AuthorizeError::InvalidScope(bad.as_str().to_owned()));
         }
@@ -383,6 +539,10 @@ impl AppCore {
                     .map(|s| oauth2::Scope::new(s.as_str().to_owned())),
             )
             .add_extra_param("nonce", nonce.0.clone());
+        if !options.prompt.is_empty() {
+            let prompt: Vec<&str> = options.prompt.iter().map(Prompt::as_str).collect();
+            request = request.add_extra_param("prompt", prompt.join(" "));
+        }
         let mut pkce_verifier = None;
         if pkce {
             let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
@@ -422,17 +582,26 @@ impl AppCore {
                 return Err(CallbackError::RepeatedParameter(name.into_owned()));
             }
         }
+        // State first: an error redirect without this authorization's state may be forged
+        // and is not believed.
+        let state = params.get("state").ok_or(CallbackError::MissingState)?;
+        let expected = pending.state.secret().as_bytes();
+        if !bool::from(state.as_bytes().ct_eq(expected)) {
+            return Err(CallbackError::StateMismatch);
+        }
+        if let Some(iss) = params.get("iss")
+            && iss != &self.issuer
+        {
+            return Err(CallbackError::IssuerMismatch {
+                received: iss.clone(),
+            });
+        }
         if let Some(code) = params.get("error") {
             return Err(CallbackError::Authorization {
                 code: OAuthErrorCode::new(code),
                 description: params.get("error_description").cloned(),
                 uri: params.get("error_uri").cloned(),
             });
-        }
-        let state = params.get("state").ok_or(CallbackError::MissingState)?;
-        let expected = pending.state.secret().as_bytes();
-        if !bool::from(state.as_bytes().ct_eq(expected)) {
-            return Err(CallbackError::StateMismatch);
         }
         match params.remove("code") {
             Some(code) if !code.is_empty() => Ok(AuthorizationCode::new(code)),
@@ -444,6 +613,7 @@ impl AppCore {
         &self,
         code: AuthorizationCode,
         verifier: Option<PkceCodeVerifier>,
+        nonce: &Nonce,
     ) -> Result<Token, TokenError> {
         let http = TokenHttp::new(&self.http);
         let mut request = self.oauth.exchange_code(code);
@@ -452,7 +622,19 @@ impl AppCore {
         }
         let sent_at = self.clock.now();
         let outcome = request.request_async(&http).await;
-        read_outcome(&http, outcome.err(), sent_at)
+        let token = read_outcome(&http, outcome.err(), sent_at)?;
+        if let Some(id_token) = token.id_token() {
+            let check = IdTokenCheck {
+                issuer: &self.issuer,
+                client_id: self.client_id.as_str(),
+                nonce: nonce.secret(),
+                now: self.clock.now(),
+            };
+            id_token::validate(&self.http, &self.jwks_url, id_token.secret(), &check)
+                .await
+                .map_err(TokenError::IdToken)?;
+        }
+        Ok(token)
     }
 
     async fn refresh(&self, refresh_token: &RefreshToken) -> Result<Token, TokenError> {
@@ -465,7 +647,9 @@ impl AppCore {
             .await;
         let mut token = read_outcome(&http, outcome.err(), sent_at)?;
         token.keep_refresh_token(Some(refresh_token));
-        Ok(token)
+        // Only an ID token checked against the authorization's nonce is kept; a session
+        // carries the one from the code exchange forward.
+        Ok(token.without_id_token())
     }
 }
 
@@ -496,11 +680,21 @@ impl PrivateApp {
         AppBuilder::with(client_id.into(), Some(client_secret), redirect_uri.into())
     }
 
-    /// The authorization URL for `scopes`, with a fresh `state` and `nonce`.
+    /// The authorization URL for `scopes`, with a fresh `state`, `nonce` and (unless turned
+    /// off) PKCE `S256` challenge.
     ///
     /// Include [`Scope::OfflineAccess`] to receive a refresh token.
     pub fn authorize_url(&self, scopes: &Scopes) -> Result<AuthorizationRequest, AuthorizeError> {
-        self.core.authorize(scopes, false)
+        self.core.authorize(scopes, &AuthorizeOptions::default())
+    }
+
+    /// [`authorize_url`](Self::authorize_url) with optional parameters such as `prompt`.
+    pub fn authorize_url_with(
+        &self,
+        scopes: &Scopes,
+        options: &AuthorizeOptions,
+    ) -> Result<AuthorizationRequest, AuthorizeError> {
+        self.core.authorize(scopes, options)
     }
 
     /// The authorization code from the URL Lumin redirected the user to (absolute, or the
@@ -513,14 +707,17 @@ impl PrivateApp {
         self.core.callback(pending, redirected_to)
     }
 
-    /// Exchanges `code` for a token, with the client secret in the form body.
+    /// Exchanges `code` for a token, with the client secret in the form body (and the PKCE
+    /// verifier kept in `pending`, if any). An ID token in the answer is validated (see
+    /// [`IdToken`](super::IdToken)).
     pub async fn exchange_code(
         &self,
         pending: PendingAuthorization,
         code: AuthorizationCode,
     ) -> Result<Token, TokenError> {
-        drop(pending);
-        self.core.exchange(code, None).await
+        self.core
+            .exchange(code, pending.pkce_verifier, &pending.nonce)
+            .await
     }
 
     /// Exchanges a refresh token for a new token (which may carry a new refresh token).
@@ -564,10 +761,19 @@ impl PublicApp {
     ///
     /// Asking for [`Scope::OfflineAccess`] is an error: public apps get no refresh token.
     pub fn authorize_url(&self, scopes: &Scopes) -> Result<AuthorizationRequest, AuthorizeError> {
+        self.authorize_url_with(scopes, &AuthorizeOptions::default())
+    }
+
+    /// [`authorize_url`](Self::authorize_url) with optional parameters such as `prompt`.
+    pub fn authorize_url_with(
+        &self,
+        scopes: &Scopes,
+        options: &AuthorizeOptions,
+    ) -> Result<AuthorizationRequest, AuthorizeError> {
         if scopes.contains(&Scope::OfflineAccess) {
             return Err(AuthorizeError::OfflineAccessForPublicApp);
         }
-        self.core.authorize(scopes, true)
+        self.core.authorize(scopes, options)
     }
 
     /// The authorization code from the URL Lumin redirected the user to (absolute, or the
@@ -582,7 +788,8 @@ impl PublicApp {
 
     /// Exchanges `code` for a token, with the PKCE verifier kept in `pending`.
     ///
-    /// The token has no refresh token, even if the server sent one.
+    /// The token has no refresh token, even if the server sent one. An ID token in the
+    /// answer is validated (see [`IdToken`](super::IdToken)).
     pub async fn exchange_code(
         &self,
         pending: PendingAuthorization,
@@ -591,7 +798,10 @@ impl PublicApp {
         let verifier = pending
             .pkce_verifier
             .ok_or(TokenError::MissingPkceVerifier)?;
-        let token = self.core.exchange(code, Some(verifier)).await?;
+        let token = self
+            .core
+            .exchange(code, Some(verifier), &pending.nonce)
+            .await?;
         Ok(token.without_refresh_token())
     }
 

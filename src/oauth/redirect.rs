@@ -34,14 +34,19 @@ const NOT_APP_SCHEMES: &[&str] = &[
 
 impl RedirectUri {
     /// Checks `uri` against the rules.
+    ///
+    /// The rules are checked on the parsed URL (scheme, host, decoded path), so that no
+    /// encoding slips past them; the URI itself is kept, and sent, byte for byte as given.
     pub fn new(uri: impl Into<String>) -> Result<Self, RedirectUriError> {
         let raw = uri.into();
         let error = |rule| RedirectUriError {
             uri: raw.clone(),
             rule,
         };
-        if raw.contains('*') {
-            return Err(error(RedirectUriRule::NoWildcards));
+        // The URL parser drops leading and trailing spaces, tabs and newlines; the URI is
+        // sent as written, so what it checks must be what goes on the wire.
+        if raw.is_empty() || raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(error(RedirectUriRule::WellFormed));
         }
         let url = match Url::parse(&raw) {
             Ok(url) => url,
@@ -54,14 +59,27 @@ impl RedirectUri {
         if NOT_APP_SCHEMES.contains(&scheme) {
             return Err(error(RedirectUriRule::HttpsOrAppScheme));
         }
+        // `https:host/path` parses, but is not the form a server registers.
+        if scheme == "https"
+            && !raw
+                .get(..8)
+                .is_some_and(|p| p.eq_ignore_ascii_case("https://"))
+        {
+            return Err(error(RedirectUriRule::WellFormed));
+        }
+        let host = url.host_str().map(decode);
+        if [host.as_deref(), Some(decode(url.path()).as_str())]
+            .into_iter()
+            .flatten()
+            .any(has_wildcard)
+        {
+            return Err(error(RedirectUriRule::NoWildcards));
+        }
         let is_ip = match url.host() {
             Some(Host::Ipv4(_) | Host::Ipv6(_)) => true,
-            // Hosts of app-specific schemes are opaque to the URL parser.
-            Some(Host::Domain(domain)) => domain
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .parse::<IpAddr>()
-                .is_ok(),
+            // Hosts of app-specific schemes are opaque to the URL parser: decode them and
+            // read them as an `https` host would be read (which knows `0x7f.1`, `2130706433`).
+            Some(Host::Domain(_)) => host.as_deref().is_some_and(is_ip_host),
             None => false,
         };
         if is_ip {
@@ -82,6 +100,52 @@ impl RedirectUri {
     pub fn url(&self) -> &Url {
         &self.url
     }
+}
+
+/// Percent-decodes `text` (invalid UTF-8 replaced).
+fn decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| char::from(b).to_digit(16);
+        if bytes[i] == b'%'
+            && let (Some(hi), Some(lo)) = (
+                bytes.get(i + 1).copied().and_then(hex),
+                bytes.get(i + 2).copied().and_then(hex),
+            )
+        {
+            out.push((hi * 16 + lo) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `*`, or a character that Unicode normalization turns into one (full-width, small).
+fn has_wildcard(text: &str) -> bool {
+    text.chars()
+        .any(|c| matches!(c, '*' | '\u{FF0A}' | '\u{FE61}' | '\u{2217}'))
+}
+
+/// True when `host` is an IP address, in any notation a browser reads as one.
+fn is_ip_host(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    if bare.parse::<IpAddr>().is_ok() {
+        return true;
+    }
+    let bracketed = if bare.contains(':') {
+        format!("[{bare}]")
+    } else {
+        bare.to_owned()
+    };
+    matches!(
+        Url::parse(&format!("https://{bracketed}/")).map(|u| u.host().map(|h| h.to_owned())),
+        Ok(Some(Host::Ipv4(_) | Host::Ipv6(_)))
+    )
 }
 
 impl fmt::Debug for RedirectUri {

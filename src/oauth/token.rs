@@ -12,10 +12,11 @@ use reqwest::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::Scopes;
+use super::{IdToken, Scopes};
 use crate::time::{Millis, Timestamp};
 
-/// An access token with its lifetime, and for private apps the refresh token.
+/// An access token with its lifetime, for private apps the refresh token, and with the
+/// `openid` scope the validated ID token.
 ///
 /// `Debug` never shows the tokens. `Serialize` does write them, for a
 /// [`TokenStore`](super::TokenStore) to keep.
@@ -28,6 +29,10 @@ pub struct Token {
     expires_at: Option<Timestamp<Millis>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     scopes: Option<Scopes>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    id_token: Option<IdToken>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    issued_at: Option<Timestamp<Millis>>,
 }
 
 impl Token {
@@ -38,7 +43,27 @@ impl Token {
             refresh_token: None,
             expires_at,
             scopes: None,
+            id_token: None,
+            issued_at: None,
         }
+    }
+
+    /// This token, issued at `issued_at` (which bounds how early a session refreshes it:
+    /// never before half its lifetime).
+    #[must_use]
+    pub fn with_issued_at(mut self, issued_at: Timestamp<Millis>) -> Self {
+        self.issued_at = Some(issued_at);
+        self
+    }
+
+    /// The ID token (scope `openid`), validated when the code was exchanged.
+    pub fn id_token(&self) -> Option<&IdToken> {
+        self.id_token.as_ref()
+    }
+
+    /// When the token was requested, if known.
+    pub fn issued_at(&self) -> Option<Timestamp<Millis>> {
+        self.issued_at
     }
 
     /// This token with a refresh token.
@@ -85,10 +110,30 @@ impl Token {
         self.expires_at.map(|at| at.remaining(now))
     }
 
-    /// True once `now` is within `skew` of the expiry time.
+    /// True once `now` is within `skew` of the expiry time; the skew is capped at half the
+    /// token's lifetime when it is known, so that a long skew cannot make every call refresh.
     pub(crate) fn expires_within(&self, skew: Duration, now: Timestamp<Millis>) -> bool {
-        self.expires_at
-            .is_some_and(|at| at.saturating_sub(skew).is_expired(now))
+        let Some(at) = self.expires_at else {
+            return false;
+        };
+        let skew = match self.issued_at {
+            Some(issued) => skew.min(at.remaining(issued) / 2),
+            None => skew,
+        };
+        at.saturating_sub(skew).is_expired(now)
+    }
+
+    /// Keeps `previous`'s ID token (a refresh answer's is not kept).
+    pub(crate) fn keep_id_token(&mut self, previous: &Token) {
+        if self.id_token.is_none() {
+            self.id_token = previous.id_token.clone();
+        }
+    }
+
+    /// Drops the ID token.
+    pub(crate) fn without_id_token(mut self) -> Self {
+        self.id_token = None;
+        self
     }
 
     /// Keeps `previous` when a refresh response did not rotate the refresh token.
@@ -177,9 +222,10 @@ impl fmt::Display for OAuthErrorCode {
 
 /// The raw body of a token endpoint response, kept for diagnosis.
 ///
-/// A token response carries secrets, so `Debug` shows a JSON body with the values of
-/// `access_token`, `refresh_token` and `id_token` redacted, and any other body only by
-/// its length. [`ResponseBody::as_bytes`] gives the body as received.
+/// A token response carries secrets, so `Debug` shows a JSON body with every string value
+/// redacted, at any depth, except those of the OAuth error and metadata members
+/// (`error`, `error_description`, `error_uri`, `token_type`, `scope`); any other body
+/// only by its length. [`ResponseBody::as_bytes`] gives the body as received.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ResponseBody(Bytes);
 
@@ -200,18 +246,37 @@ impl ResponseBody {
     }
 }
 
-const SECRET_FIELDS: [&str; 3] = ["access_token", "refresh_token", "id_token"];
+/// Members whose string values are shown; every other string is redacted.
+const SHOWN_FIELDS: [&str; 5] = [
+    "error",
+    "error_description",
+    "error_uri",
+    "token_type",
+    "scope",
+];
+
+/// Redacts every string in `value` but those of [`SHOWN_FIELDS`] members of the top level.
+fn redact(value: &mut Value, top_level: bool) {
+    match value {
+        Value::String(text) => *text = "[redacted]".to_owned(),
+        Value::Array(items) => items.iter_mut().for_each(|v| redact(v, false)),
+        Value::Object(fields) => {
+            for (name, value) in fields.iter_mut() {
+                if !(top_level && SHOWN_FIELDS.contains(&name.as_str()) && value.is_string()) {
+                    redact(value, false);
+                }
+            }
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
 
 impl fmt::Debug for ResponseBody {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match serde_json::from_slice::<Value>(&self.0) {
-            Ok(Value::Object(mut fields)) => {
-                for name in SECRET_FIELDS {
-                    if let Some(value) = fields.get_mut(name) {
-                        *value = Value::String("[redacted]".to_owned());
-                    }
-                }
-                write!(f, "ResponseBody({})", Value::Object(fields))
+            Ok(mut value @ (Value::Object(_) | Value::Array(_))) => {
+                redact(&mut value, true);
+                write!(f, "ResponseBody({value})")
             }
             _ => write!(f, "ResponseBody(<{} bytes>)", self.0.len()),
         }
@@ -252,8 +317,15 @@ pub enum TokenError {
         /// The body as received.
         body: ResponseBody,
     },
-    /// The request could not be sent or the response could not be read.
-    #[error("the token request failed: {0}")]
+    /// The request could not be sent or the response could not be read. Unless the
+    /// connection could not even be made, the server may have acted on the request (see
+    /// [`TokenError::outcome_unknown`]).
+    #[error("{}", if transport_outcome_unknown(.0) {
+        "the token request got no complete answer (it timed out or the connection broke), \
+         so the server may have acted on it"
+    } else {
+        "the token request could not be sent"
+    })]
     Transport(#[source] reqwest::Error),
     /// The request could not be built.
     #[error("the token request could not be built: {0}")]
@@ -262,6 +334,14 @@ pub enum TokenError {
     /// pending authorization has none (it was made by a private app).
     #[error("the pending authorization has no PKCE verifier; a public app needs one")]
     MissingPkceVerifier,
+    /// The answer carried an ID token that failed validation; the token was not kept.
+    #[error("the ID token in the token response is not valid")]
+    IdToken(#[source] super::IdTokenError),
+}
+
+/// True unless the request provably never left (no connection could be made).
+fn transport_outcome_unknown(error: &reqwest::Error) -> bool {
+    !error.is_connect() && !error.is_builder()
 }
 
 fn describe(description: &Option<String>) -> String {
@@ -278,6 +358,13 @@ impl TokenError {
             Self::OAuth { code, .. } => Some(code),
             _ => None,
         }
+    }
+
+    /// True when the request may have reached the server, which may have acted on it,
+    /// but no complete answer came back (a timeout, a dropped connection). After a refresh
+    /// this means the refresh token may be spent.
+    pub fn outcome_unknown(&self) -> bool {
+        matches!(self, Self::Transport(e) if transport_outcome_unknown(e))
     }
 }
 
@@ -349,11 +436,18 @@ pub(crate) fn parse_token_response(
         Some(Value::String(scope)) => Some(Scopes::parse(scope)),
         Some(_) => return Err(malformed("`scope` is not a string".into())),
     };
+    let id_token = match fields.get("id_token") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(token)) if !token.is_empty() => Some(IdToken::new(token.clone())),
+        Some(_) => return Err(malformed("`id_token` is not a non-empty string".into())),
+    };
     Ok(Token {
         access_token,
         refresh_token,
         expires_at: expires_in.map(|secs| sent_at.saturating_add(Duration::from_secs(secs))),
         scopes,
+        id_token,
+        issued_at: Some(sent_at),
     })
 }
 

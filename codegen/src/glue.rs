@@ -51,10 +51,26 @@ pub(crate) fn transform(
     let builders = read_builders(file)?;
     let docs = take_client_methods(file);
     remove_panicking_constructor(file);
-    crate::open_enums::open_response_enums(
+    let opened = crate::open_enums::open_response_enums(
         file,
         builders.iter().map(|b| &b.response).collect::<Vec<_>>(),
     );
+    let open_enum_checks = opened.iter().map(|name| {
+        let ty = Ident::new(name, Span::call_site());
+        quote! {
+            let value: super::types::#ty = ::serde_json::from_str(UNDOCUMENTED_JSON)
+                .unwrap_or_else(|e| panic!("{} refused an undocumented value: {e}", #name));
+            assert!(
+                matches!(&value, super::types::#ty::Unknown(v) if v == UNDOCUMENTED),
+                "{} decoded an undocumented value as {value:?}", #name
+            );
+            assert_eq!(::serde_json::to_string(&value).unwrap(), UNDOCUMENTED_JSON, "{}", #name);
+            assert_eq!(value.to_string(), UNDOCUMENTED, "{}", #name);
+            assert_eq!(UNDOCUMENTED.parse::<super::types::#ty>().ok(), Some(value), "{}", #name);
+            opened.push(#name);
+        }
+    });
+    let opened_count = opened.len();
 
     let mut wrappers = Vec::new();
     let mut methods = Vec::new();
@@ -155,6 +171,19 @@ pub(crate) fn transform(
         /// What the spec says about each operation, read by the call layer.
         pub(crate) mod operation_facts {
             #(#tables)*
+        }
+        /// Every enum `lumin-codegen` opened (each one reachable from a response) decodes,
+        /// prints and re-encodes a value the spec does not list.
+        #[cfg(test)]
+        mod open_enum_tests {
+            const UNDOCUMENTED: &str = "LUMIN_UNDOCUMENTED_VALUE";
+            const UNDOCUMENTED_JSON: &str = "\"LUMIN_UNDOCUMENTED_VALUE\"";
+            #[test]
+            fn every_response_enum_keeps_an_undocumented_value() {
+                let mut opened: Vec<&str> = Vec::new();
+                #(#open_enum_checks)*
+                assert_eq!(opened.len(), #opened_count);
+            }
         }
     })
 }

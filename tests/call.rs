@@ -2,7 +2,6 @@
 //! `lumin::Result<T>`, `send()` the body with status and headers; every failure is a typed
 //! `lumin::Error` whose `Display` speaks for its own layer.
 
-use std::error::Error as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 

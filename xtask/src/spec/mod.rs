@@ -8,7 +8,7 @@ pub mod normalize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use serde_yaml::Value;
+use serde_norway::Value;
 
 pub use drift::Drift;
 
@@ -55,7 +55,7 @@ pub fn read_source(source: &str) -> Result<String, String> {
 
 /// Parses an OpenAPI document written in YAML or JSON.
 pub fn parse(text: &str, label: &str) -> Result<Value, String> {
-    serde_yaml::from_str(text).map_err(|e| format!("{label}: not YAML or JSON: {e}"))
+    serde_norway::from_str(text).map_err(|e| format!("{label}: not YAML or JSON: {e}"))
 }
 
 fn count_operations(doc: &Value) -> usize {
@@ -89,7 +89,7 @@ pub fn sync(upstream_text: &str, label: &str, ours_text: &str) -> Result<Sync, S
     let ours = parse(ours_text, "openapi.yaml")?;
     let original_version = version(&upstream);
     let notes = normalize::normalize(&mut upstream);
-    serde_yaml::from_value::<openapiv3::OpenAPI>(upstream.clone()).map_err(|e| {
+    serde_norway::from_value::<openapiv3::OpenAPI>(upstream.clone()).map_err(|e| {
         format!("{label}: still not OpenAPI 3.0 after normalizing (a rule is missing): {e}")
     })?;
     let drift = drift::compare(&ours, &upstream);

@@ -1,6 +1,15 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+#[cfg(not(any(
+    feature = "rustls-ring",
+    feature = "rustls-aws-lc",
+    feature = "native-tls"
+)))]
+compile_error!(
+    "lumin needs a TLS backend: enable one of the features `rustls-ring` (default), `rustls-aws-lc` or `native-tls`"
+);
+
 pub mod auth;
 pub mod client;
 pub mod clock;

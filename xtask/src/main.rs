@@ -11,8 +11,9 @@ cargo xtask <command>
 Commands:
   spec sync [--from <file or https URL>] [--check | --write]
       Normalize an upstream Lumin OpenAPI document (3.0 or 3.1, YAML or JSON) and report how
-      it differs from openapi.yaml. Without --from it fetches the file Lumin publishes,
-      PUBLISHED; a local copy is xtask/upstream-specs/openapi.2026-01-29.yaml. The report is
+      it differs from openapi.yaml. Without --from it fetches the file Lumin publishes:
+        PUBLISHED
+      (a copy from 2026-01-29 is xtask/upstream-specs/openapi.2026-01-29.yaml). The report is
       always printed. --write: take upstream's new operations, fields, parameters, statuses,
       enum values and constraints into openapi.yaml, keeping everything of ours (review with
       `git diff openapi.yaml`). --check: only report (the default; kept for scripts).

@@ -4,6 +4,15 @@
 // on failures, so its size costs nothing on the success path worth boxing for.
 #![allow(clippy::result_large_err)]
 
+#[cfg(not(any(
+    feature = "rustls-ring",
+    feature = "rustls-aws-lc",
+    feature = "native-tls"
+)))]
+compile_error!(
+    "lumin needs a TLS backend: enable one of the features `rustls-ring` (default), `rustls-aws-lc` or `native-tls`"
+);
+
 pub mod auth;
 pub mod call;
 pub mod client;

@@ -195,7 +195,7 @@ pub struct Generated {
 /// Reads an OpenAPI document (YAML or JSON).
 pub fn load_spec(path: &Path) -> Result<OpenAPI, Error> {
     let text = std::fs::read_to_string(path).map_err(|e| err(&path.display().to_string(), e))?;
-    serde_yaml::from_str(&text).map_err(|e| err(&path.display().to_string(), e))
+    serde_norway::from_str(&text).map_err(|e| err(&path.display().to_string(), e))
 }
 
 /// Takes out of `spec` what progenitor cannot express, and says what was taken.

@@ -1,27 +1,24 @@
-//! `cargo xtask spec sync` on Lumin's real published spec (`shared/` beside the repo).
+//! `cargo xtask spec sync` on Lumin's real published spec, as vendored in
+//! `xtask/upstream-specs/` (see the README there).
 //!
 //! The report is snapshotted (`cargo insta review` after a deliberate change), and the
-//! differences the current docs list (`shared/lumin-api/ENDPOINTS.md`) are asserted one by
-//! one, so that a regression in the normalizer or the comparison shows.
+//! differences between that spec and the current docs are asserted one by one, so that a
+//! regression in the normalizer or the comparison shows.
 
 use std::path::PathBuf;
 
 use xtask::spec::drift::Change;
-use xtask::{SHARED_UPSTREAM, spec, workspace_root};
+use xtask::{VENDORED_UPSTREAM, spec, workspace_root};
 
 fn upstream_path() -> PathBuf {
-    workspace_root().join(SHARED_UPSTREAM)
+    workspace_root().join(VENDORED_UPSTREAM)
 }
 
 fn sync() -> spec::Sync {
-    let upstream = std::fs::read_to_string(upstream_path()).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e}; CI clones the repository with shared/ beside it",
-            upstream_path().display()
-        )
-    });
+    let upstream = std::fs::read_to_string(upstream_path())
+        .unwrap_or_else(|e| panic!("{}: {e}", upstream_path().display()));
     let ours = std::fs::read_to_string(workspace_root().join("openapi.yaml")).unwrap();
-    spec::sync(&upstream, SHARED_UPSTREAM, &ours).expect("the upstream spec normalizes")
+    spec::sync(&upstream, VENDORED_UPSTREAM, &ours).expect("the upstream spec normalizes")
 }
 
 fn schema_changes(sync: &spec::Sync, title: &str) -> Vec<String> {
@@ -114,7 +111,7 @@ fn the_documented_field_changes_show() {
 fn normalizing_the_published_spec_uses_the_expected_rules() {
     let report = sync().report;
     for line in [
-        "Upstream: ../shared/lumin-api/upstream/openapi.2026-01-29.yaml (OpenAPI 3.1.0, 18 operations)",
+        "Upstream: xtask/upstream-specs/openapi.2026-01-29.yaml (OpenAPI 3.1.0, 18 operations)",
         "  openapi_version_to_30: 1",
         "  uppercase_status_ranges: 18",
         "  derive_operation_ids: 17",

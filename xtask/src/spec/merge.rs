@@ -11,7 +11,7 @@
 
 use std::collections::BTreeSet;
 
-use serde_yaml::{Mapping, Value};
+use serde_norway::{Mapping, Value};
 
 use super::drift::{Loc, Patch, compare, pointer};
 
@@ -27,7 +27,7 @@ pub struct Merged {
 /// Applies `patches` (from comparing our `ours` text with the normalized `upstream`) to
 /// our document's text, and checks the result.
 pub fn apply(ours: &str, patches: &[Patch], upstream: &Value) -> Result<Merged, String> {
-    let original: Value = serde_yaml::from_str(ours).map_err(|e| format!("openapi.yaml: {e}"))?;
+    let original: Value = serde_norway::from_str(ours).map_err(|e| format!("openapi.yaml: {e}"))?;
     let mut lines: Vec<String> = ours.lines().map(str::to_owned).collect();
     let mut applied = Vec::new();
     let mut refs = BTreeSet::new();
@@ -250,7 +250,7 @@ fn find(lines: &[String], loc: &[String]) -> Option<Block> {
 fn entry_text(key: &str, value: &Value, indent: usize) -> Result<Vec<String>, String> {
     let mut map = Mapping::new();
     map.insert(Value::from(key), value.clone());
-    let text = serde_yaml::to_string(&Value::Mapping(map)).map_err(|e| e.to_string())?;
+    let text = serde_norway::to_string(&Value::Mapping(map)).map_err(|e| e.to_string())?;
     Ok(text
         .lines()
         .map(|l| format!("{}{l}", " ".repeat(indent)))
@@ -259,7 +259,7 @@ fn entry_text(key: &str, value: &Value, indent: usize) -> Result<Vec<String>, St
 
 /// A scalar in flow style (`a`, `"1.1"`, `3`).
 fn flow(value: &Value) -> String {
-    serde_yaml::to_string(value)
+    serde_norway::to_string(value)
         .unwrap_or_default()
         .trim_end()
         .to_owned()
@@ -317,7 +317,7 @@ fn append_item(
     }
     let indent = block.child_indent.unwrap_or(block.indent + 2);
     let text =
-        serde_yaml::to_string(&Value::Sequence(vec![item.clone()])).map_err(|e| e.to_string())?;
+        serde_norway::to_string(&Value::Sequence(vec![item.clone()])).map_err(|e| e.to_string())?;
     let new: Vec<String> = text
         .lines()
         .map(|l| format!("{}{l}", " ".repeat(indent)))
@@ -341,9 +341,9 @@ fn keeps(old: &Value, new: &Value) -> bool {
 }
 
 fn verify(original: &Value, text: &str, upstream: &Value) -> Result<(), String> {
-    let merged: Value = serde_yaml::from_str(text)
+    let merged: Value = serde_norway::from_str(text)
         .map_err(|e| format!("--write produced YAML that does not parse (nothing written): {e}"))?;
-    serde_yaml::from_value::<openapiv3::OpenAPI>(merged.clone()).map_err(|e| {
+    serde_norway::from_value::<openapiv3::OpenAPI>(merged.clone()).map_err(|e| {
         format!("--write produced an invalid OpenAPI document (nothing written): {e}")
     })?;
     if !keeps(original, &merged) {
@@ -442,17 +442,17 @@ components:
     fn write_takes_additions_and_keeps_ours() {
         let s = sync(UPSTREAM, "upstream.yaml", OURS).unwrap();
         let merged = apply(OURS, &s.drift.patches, &s.upstream).unwrap();
-        let doc: Value = serde_yaml::from_str(&merged.text).unwrap();
+        let doc: Value = serde_norway::from_str(&merged.text).unwrap();
         let a = &doc["components"]["schemas"]["A"];
         assert_eq!(a["x-lumin-note"], "ours");
         assert_eq!(a["properties"]["name"]["type"], "string");
         assert_eq!(a["properties"]["id"]["maxLength"], 10);
         assert_eq!(
-            serde_yaml::to_string(&a["required"]).unwrap(),
+            serde_norway::to_string(&a["required"]).unwrap(),
             "- id\n- name\n"
         );
         assert_eq!(
-            serde_yaml::to_string(&a["properties"]["kind"]["enum"]).unwrap(),
+            serde_norway::to_string(&a["properties"]["kind"]["enum"]).unwrap(),
             "- x\n- y\n- z\n"
         );
         assert_eq!(doc["paths"]["/a"]["get"]["deprecated"], true);
@@ -481,7 +481,7 @@ components:
             s.report
         );
         let merged = apply(&ours, &s.drift.patches, &s.upstream).unwrap();
-        let doc: Value = serde_yaml::from_str(&merged.text).unwrap();
+        let doc: Value = serde_norway::from_str(&merged.text).unwrap();
         assert!(
             doc["components"]["schemas"]["A"]["properties"]
                 .get("name")

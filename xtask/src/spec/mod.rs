@@ -1,6 +1,7 @@
 //! `cargo xtask spec sync`: read an upstream Lumin OpenAPI document, normalize it into our
 //! 3.0 form, report how it differs from `openapi.yaml`, and optionally merge its additions.
 
+pub mod command;
 pub mod drift;
 pub mod merge;
 pub mod normalize;
@@ -8,7 +9,7 @@ pub mod normalize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use serde_yaml::Value;
+use serde_norway::Value;
 
 pub use drift::Drift;
 
@@ -54,8 +55,22 @@ pub fn read_source(source: &str) -> Result<String, String> {
 }
 
 /// Parses an OpenAPI document written in YAML or JSON.
+///
+/// A syntax error names the place as `label:line:column:`, the way compilers do, so that
+/// an editor or terminal can jump to it.
 pub fn parse(text: &str, label: &str) -> Result<Value, String> {
-    serde_yaml::from_str(text).map_err(|e| format!("{label}: not YAML or JSON: {e}"))
+    serde_norway::from_str(text).map_err(|e| {
+        let message = e.to_string();
+        match e.location() {
+            Some(at) => {
+                let (line, column) = (at.line(), at.column());
+                let suffix = format!(" at line {line} column {column}");
+                let message = message.strip_suffix(&suffix).unwrap_or(&message);
+                format!("{label}:{line}:{column}: not valid YAML or JSON: {message}")
+            }
+            None => format!("{label}: not valid YAML or JSON: {message}"),
+        }
+    })
 }
 
 fn count_operations(doc: &Value) -> usize {
@@ -89,7 +104,7 @@ pub fn sync(upstream_text: &str, label: &str, ours_text: &str) -> Result<Sync, S
     let ours = parse(ours_text, "openapi.yaml")?;
     let original_version = version(&upstream);
     let notes = normalize::normalize(&mut upstream);
-    serde_yaml::from_value::<openapiv3::OpenAPI>(upstream.clone()).map_err(|e| {
+    serde_norway::from_value::<openapiv3::OpenAPI>(upstream.clone()).map_err(|e| {
         format!("{label}: still not OpenAPI 3.0 after normalizing (a rule is missing): {e}")
     })?;
     let drift = drift::compare(&ours, &upstream);
@@ -159,6 +174,17 @@ mod tests {
         let sync = sync(json, "upstream.json", OURS).unwrap();
         assert!(sync.drift.is_empty(), "{}", sync.report);
         assert!(sync.report.ends_with("No drift.\n"), "{}", sync.report);
+    }
+
+    #[test]
+    fn a_syntax_error_names_line_and_column() {
+        let text = "openapi: 3.1.0\ninfo:\n  title: t\n  description: Note: a colon\n";
+        let err = parse(text, "up.yaml").unwrap_err();
+        assert!(
+            err.starts_with("up.yaml:4:20: not valid YAML or JSON: mapping values are not allowed"),
+            "{err}"
+        );
+        assert!(!err.contains(" at line "), "{err}");
     }
 
     #[test]

@@ -190,6 +190,9 @@ async fn send_signature_request_answered_429_is_sent_again() {
     assert_eq!(created.signature_request.signature_request_id, "sr_1");
     let requests = server.requests();
     assert_eq!(requests.len(), 2);
+    for request in &requests {
+        assert!(request.head.starts_with("POST /signature_request/send HTTP/1.1"));
+    }
     assert_eq!(
         requests[0].body, requests[1].body,
         "the same body both times"

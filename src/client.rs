@@ -12,6 +12,7 @@ use reqwest::header::{HeaderMap, HeaderValue, USER_AGENT};
 
 use crate::auth::{Credentials, InvalidCredential, TokenSource};
 use crate::clock::{SharedClock, SharedSleep, SystemClock, TokioSleep};
+use crate::files::UploadLimit;
 use crate::retry::RetryPolicy;
 
 /// The production base URL of the Lumin API.
@@ -27,6 +28,8 @@ pub struct ClientState {
     pub(crate) clock: SharedClock,
     pub(crate) sleep: SharedSleep,
     pub(crate) retry: RetryPolicy,
+    pub(crate) upload_limit: UploadLimit,
+    pub(crate) idle_timeout: Duration,
 }
 
 impl ClientState {
@@ -43,6 +46,8 @@ impl fmt::Debug for ClientState {
             .field("clock", &self.clock)
             .field("sleep", &self.sleep)
             .field("retry", &self.retry)
+            .field("upload_limit", &self.upload_limit)
+            .field("idle_timeout", &self.idle_timeout)
             .finish()
     }
 }
@@ -96,6 +101,8 @@ pub struct ClientBuilder {
     clock: SharedClock,
     sleep: SharedSleep,
     retry: RetryPolicy,
+    upload_limit: UploadLimit,
+    idle_timeout: Duration,
 }
 
 impl Default for ClientBuilder {
@@ -116,6 +123,8 @@ impl ClientBuilder {
             clock: Arc::new(SystemClock),
             sleep: Arc::new(TokioSleep),
             retry: RetryPolicy::default(),
+            upload_limit: UploadLimit::default(),
+            idle_timeout: Duration::from_secs(30),
         }
     }
 
@@ -173,6 +182,20 @@ impl ClientBuilder {
         self
     }
 
+    /// The largest upload let through, checked before sending (Lumin's plans: 20 MB
+    /// free, 200 MB paid, the default).
+    pub fn upload_limit(mut self, limit: UploadLimit) -> Self {
+        self.upload_limit = limit;
+        self
+    }
+
+    /// For uploads and downloads, which the total timeout does not cut: the longest
+    /// time no byte may move (30 s by default).
+    pub fn idle_timeout(mut self, idle: Duration) -> Self {
+        self.idle_timeout = idle;
+        self
+    }
+
     /// Builds the client.
     pub fn build(self) -> Result<crate::Client, BuildError> {
         let credentials = self.credentials.ok_or(BuildError::MissingCredentials)?;
@@ -212,6 +235,8 @@ impl ClientBuilder {
                 clock: self.clock,
                 sleep: self.sleep,
                 retry: self.retry,
+                upload_limit: self.upload_limit,
+                idle_timeout: self.idle_timeout,
             },
         ))
     }

@@ -518,3 +518,56 @@ async fn a_json_answer_where_a_pdf_was_asked_for_keeps_status_and_body() {
         other => panic!("{other:?}"),
     }
 }
+
+#[tokio::test]
+async fn an_upload_from_a_path_is_streamed_as_the_exact_part() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("Patient Form.PDF");
+    let content: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&path, &content).unwrap();
+    let server = MockServer::start_async().await;
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let seen_in_mock = seen.clone();
+    let mock = server
+        .mock_async(move |when, then| {
+            when.method("POST")
+                .path("/documents")
+                .is_true(move |req| {
+                    *seen_in_mock.lock().unwrap() = parts(req);
+                    true
+                });
+            then.status(201).body(
+                r#"{"id":"doc_1","name":"Patient Form","created_at":1748456885430,"updated_at":1748456885430}"#,
+            );
+        })
+        .await;
+    let upload = Upload::from_path(&path).await.unwrap();
+    assert_eq!(upload.len(), 200_000);
+    assert_eq!(upload.name(), "Patient Form.PDF");
+    client(&server)
+        .upload_document_file()
+        .document_name("Patient Form")
+        .location(types::DocumentLocation {
+            type_: types::DocumentLocationType::Personal,
+            space_id: None,
+            folder_id: None,
+        })
+        .file(upload)
+        .await
+        .unwrap();
+    mock.assert_async().await;
+    assert_eq!(
+        *seen.lock().unwrap(),
+        vec![
+            text("document_name", "Patient Form"),
+            text("location[type]", "personal"),
+            text("method", "file-upload"),
+            file(
+                "document_data[file]",
+                "Patient Form.PDF",
+                "application/pdf",
+                &content
+            ),
+        ]
+    );
+}

@@ -1,6 +1,8 @@
 //! A tiny HTTP/1.1 server on 127.0.0.1 that answers each connection from a script, in
 //! order, and records what it received: for faults httpmock cannot play (a sequence of
 //! different answers, a dropped connection, a slow answer).
+// Each test binary uses the part of the script it needs.
+#![allow(dead_code)]
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -17,6 +19,8 @@ pub enum Answer {
     Drop,
     /// Wait, then answer.
     Slow(Duration, Box<Answer>),
+    /// A response that announces `announced` body bytes, sends `body`, then resets.
+    Truncated(u16, Vec<(&'static str, String)>, Vec<u8>, usize),
 }
 
 impl Answer {
@@ -75,6 +79,20 @@ pub async fn start(answers: Vec<Answer>) -> Scripted {
                 while let Answer::Slow(wait, inner) = answer {
                     tokio::time::sleep(wait).await;
                     answer = *inner;
+                }
+                if let Answer::Truncated(status, headers, body, announced) = answer {
+                    let mut text =
+                        format!("HTTP/1.1 {status} X\r\ncontent-length: {announced}\r\n");
+                    for (name, value) in headers {
+                        text.push_str(&format!("{name}: {value}\r\n"));
+                    }
+                    text.push_str("\r\n");
+                    let _ = socket.write_all(text.as_bytes()).await;
+                    let _ = socket.write_all(&body).await;
+                    let _ = socket.flush().await;
+                    // Close before the announced length: the body ends early.
+                    drop(socket);
+                    return;
                 }
                 if let Answer::Respond(status, headers, body) = answer {
                     let mut text = format!(

@@ -17,9 +17,10 @@
 //! [`Error::NotRetried`](crate::Error::NotRetried).
 
 use std::future::IntoFuture;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use bytes::Bytes;
 use progenitor_client::ClientInfo as _;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
 use reqwest::{Method, Response};
@@ -35,58 +36,14 @@ use crate::retry::RetryPolicy;
 use crate::rules::check_exclusive;
 use crate::types;
 
-/// A file to upload.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Upload {
-    file_name: String,
-    content_type: String,
-    bytes: Bytes,
-}
+mod download;
+mod upload;
 
-impl Upload {
-    /// A PDF named `file_name`.
-    pub fn pdf(file_name: impl Into<String>, bytes: impl Into<Bytes>) -> Self {
-        Self::new(file_name, "application/pdf", bytes)
-    }
-
-    /// A file of any accepted format (PDF, DOCX, XLSX, PPTX, DOC, XLS, PNG, JPEG).
-    pub fn new(
-        file_name: impl Into<String>,
-        content_type: impl Into<String>,
-        bytes: impl Into<Bytes>,
-    ) -> Self {
-        Self {
-            file_name: file_name.into(),
-            content_type: content_type.into(),
-            bytes: bytes.into(),
-        }
-    }
-
-    /// The file name sent with the upload.
-    pub fn file_name(&self) -> &str {
-        &self.file_name
-    }
-
-    fn part(&self) -> Result<reqwest::multipart::Part, FilesError> {
-        reqwest::multipart::Part::bytes(self.bytes.to_vec())
-            .file_name(self.file_name.clone())
-            .mime_str(&self.content_type)
-            .map_err(|_| FilesError::InvalidContentType(self.content_type.clone()))
-    }
-}
-
-impl std::fmt::Debug for Upload {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Upload")
-            .field("file_name", &self.file_name)
-            .field("content_type", &self.content_type)
-            .field("len", &self.bytes.len())
-            .finish()
-    }
-}
+pub use download::{Pdf, PdfStream};
+pub use upload::{ACCEPTED_FORMATS, Progress, ProgressFn, Upload, UploadLimit};
 
 /// The documents of a signature request sent as uploads: one file, or several.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Uploads {
     /// Sent as the `file` field.
     File(Upload),
@@ -94,13 +51,50 @@ pub enum Uploads {
     Files(Vec<Upload>),
 }
 
-/// An upload that cannot be sent as given.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// An upload or download that cannot be done as asked; nothing was sent, or (for
+/// [`FilesError::Io`]) the local file could not be read or written.
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum FilesError {
     /// No file was given to an operation that uploads one.
     #[error("no file to upload was given")]
     MissingFile,
+    /// The file is larger than the configured upload limit (Lumin accepts 20 MB on the
+    /// free plan, 200 MB on paid plans: see [`UploadLimit`]).
+    #[error("{file_name:?} is {size} bytes, over the upload limit of {limit} bytes")]
+    TooLarge {
+        /// The file's name.
+        file_name: String,
+        /// Its size in bytes.
+        size: u64,
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// A format Lumin does not accept (see [`ACCEPTED_FORMATS`]).
+    #[error("{file_name:?} is {content_type:?}, which Lumin does not accept")]
+    UnsupportedFormat {
+        /// The file's name.
+        file_name: String,
+        /// Its content type.
+        content_type: String,
+    },
+    /// The format could not be told from the file name; give the content type.
+    #[error("the format of {0:?} cannot be told from its extension; give its content type")]
+    UnknownFormat(String),
+    /// A local file could not be read or written.
+    #[error("{action} {path:?} failed")]
+    Io {
+        /// What was being done (`reading`, `writing`, …).
+        action: &'static str,
+        /// The path.
+        path: std::path::PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// No bytes moved for longer than the idle timeout.
+    #[error("no bytes moved for {0:?}")]
+    Idle(std::time::Duration),
     /// `Uploads::Files` with no file in it.
     #[error("`files` must hold at least one file")]
     EmptyFiles,
@@ -110,30 +104,6 @@ pub enum FilesError {
     /// The body could not be encoded.
     #[error("the request body could not be encoded: {0}")]
     Encode(String),
-}
-
-/// PDF bytes returned by the API.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Pdf {
-    bytes: Bytes,
-}
-
-impl Pdf {
-    /// The raw bytes.
-    pub fn bytes(&self) -> &Bytes {
-        &self.bytes
-    }
-
-    /// The raw bytes, owned.
-    pub fn into_bytes(self) -> Bytes {
-        self.bytes
-    }
-}
-
-impl std::fmt::Debug for Pdf {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Pdf({} bytes)", self.bytes.len())
-    }
 }
 
 /// Flattens a JSON value into form fields with bracket names: objects as `key[sub]`,
@@ -209,10 +179,21 @@ async fn decode<T: serde::de::DeserializeOwned>(
     }
 }
 
-async fn read_pdf(response: Response) -> Result<ResponseValue<Pdf>, Error> {
-    let status = response.status();
-    let headers = response.headers().clone();
-    let is_pdf = headers
+/// A long total timeout for transfers: they are bounded by the idle timeout instead.
+const TRANSFER_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
+
+/// Sends a PDF request of `op`, and checks the answer is a PDF (anything else is kept,
+/// read whole, as [`Error::UnexpectedResponse`]).
+async fn pdf_response(
+    client: &crate::Client,
+    op: &'static Operation,
+    options: CallOptions,
+    mut request: reqwest::Request,
+) -> crate::Result<Response> {
+    *request.timeout_mut() = Some(options.timeout().unwrap_or(TRANSFER_TIMEOUT));
+    let response = crate::call::send(client, op, options, request).await?;
+    let is_pdf = response
+        .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| {
@@ -220,16 +201,121 @@ async fn read_pdf(response: Response) -> Result<ResponseValue<Pdf>, Error> {
                 .to_ascii_lowercase()
                 .starts_with("application/pdf")
         });
-    let bytes = response.bytes().await.map_err(Error::Transport)?;
     if is_pdf {
-        Ok(ResponseValue::new(Pdf { bytes }, status, headers))
-    } else {
-        Err(Error::UnexpectedResponse {
-            status,
-            headers,
-            body: bytes,
-        })
+        return Ok(response);
     }
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.bytes().await.map_err(Error::Transport)?;
+    Err(Error::UnexpectedResponse {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// Races an upload with a watch on its bytes: fails when none moved for `idle` while the
+/// body was still being sent.
+async fn with_idle_watch<T>(
+    send: impl std::future::Future<Output = crate::Result<T>>,
+    moved: Arc<AtomicU64>,
+    total: u64,
+    idle: Duration,
+) -> crate::Result<T> {
+    let watch = async move {
+        let mut last = u64::MAX;
+        loop {
+            tokio::time::sleep(idle).await;
+            let now = moved.load(Ordering::Relaxed);
+            if now >= total {
+                // The body is sent; the answer is waited for as any other.
+                return std::future::pending::<Error>().await;
+            }
+            if now == last {
+                return Error::Files(FilesError::Idle(idle));
+            }
+            last = now;
+        }
+    };
+    match futures::future::select(Box::pin(send), Box::pin(watch)).await {
+        futures::future::Either::Left((result, _)) => result,
+        futures::future::Either::Right((error, _)) => Err(error),
+    }
+}
+
+/// Sends a multipart upload of `op` with its idle watch; `uploads` are checked against
+/// the client's limit and formats before anything is sent.
+async fn send_upload(
+    client: &crate::Client,
+    op: &'static Operation,
+    options: CallOptions,
+    path: &str,
+    form: reqwest::multipart::Form,
+    moved: Arc<AtomicU64>,
+    total: u64,
+) -> crate::Result<Response> {
+    let mut request = build(
+        base_request(client, Method::POST, path)
+            .header(ACCEPT, HeaderValue::from_static("application/json"))
+            .multipart(form),
+    )?;
+    *request.timeout_mut() = Some(options.timeout().unwrap_or(TRANSFER_TIMEOUT));
+    let idle = client.inner().idle_timeout;
+    with_idle_watch(
+        crate::call::send(client, op, options, request),
+        moved,
+        total,
+        idle,
+    )
+    .await
+}
+
+/// `on_progress`, `send` (in memory), `stream`, `write_to` and `save` of a PDF builder
+/// whose `request()` gives its operation and request.
+macro_rules! pdf_download {
+    ($builder:ident) => {
+        impl<'a> $builder<'a> {
+            /// Reports progress as the PDF arrives (with `stream`, `write_to` and `save`).
+            pub fn on_progress(mut self, progress: impl Fn(Progress) + Send + Sync + 'static) -> Self {
+                self.progress = Some(Arc::new(progress));
+                self
+            }
+
+            /// Sends the request and returns the PDF as a stream of chunks, read as it is
+            /// consumed (bounded memory), each waited for at most the idle timeout.
+            pub async fn stream(self) -> crate::Result<PdfStream> {
+                let client = self.client;
+                let progress = self.progress.clone();
+                let (op, options, request) = self.request()?;
+                let response = pdf_response(client, op, options, request).await?;
+                Ok(PdfStream::new(response, client.inner().idle_timeout, progress))
+            }
+
+            /// Sends the request and writes the PDF into `writer`, returning its length.
+            pub async fn write_to<W: tokio::io::AsyncWrite + Unpin>(
+                self,
+                writer: &mut W,
+            ) -> crate::Result<u64> {
+                self.stream().await?.write_to(writer).await
+            }
+
+            /// Sends the request and saves the PDF at `path` (atomically: a temporary
+            /// file beside it, renamed on success; on failure `path` is untouched).
+            pub async fn save(self, path: impl AsRef<std::path::Path>) -> crate::Result<u64> {
+                self.stream().await?.save(path).await
+            }
+
+            /// Sends the request: the PDF in memory, with the response's status and
+            /// headers. For large files prefer `save` or `stream`.
+            pub async fn send(self) -> crate::Result<ResponseValue<Pdf>> {
+                let stream = self.stream().await?;
+                let (status, headers) = (stream.status(), stream.headers().clone());
+                Ok(ResponseValue::new(stream.collect().await?, status, headers))
+            }
+        }
+
+        handwritten_call!($builder => Pdf);
+    };
 }
 
 fn path_id(value: Option<String>, name: &'static str) -> Result<String, Error> {
@@ -325,27 +411,38 @@ impl<'a> SendSignatureRequestWithUploads<'a> {
             .map_err(|e| Error::InvalidRequest(e.to_string()))?;
         let value = to_value(&body)?;
         let uploads = self.uploads.ok_or(FilesError::MissingFile)?;
-        let upload_field = match &uploads {
-            Uploads::File(_) => "file",
+        let (upload_field, files) = match uploads {
+            Uploads::File(file) => ("file", vec![file]),
             Uploads::Files(files) if files.is_empty() => return Err(FilesError::EmptyFiles.into()),
-            Uploads::Files(_) => "files",
+            Uploads::Files(files) => ("files", files),
         };
         check_exclusive(exclusive(op), &value, &[upload_field], true)?;
-        let mut form = form_of(&value);
-        match uploads {
-            Uploads::File(file) => form = form.part("file", file.part()?),
-            Uploads::Files(files) => {
-                for (i, file) in files.iter().enumerate() {
-                    form = form.part(format!("files[{i}]"), file.part()?);
-                }
-            }
+        let limit = self.client.inner().upload_limit;
+        for file in &files {
+            file.check(limit)?;
         }
-        let request = build(
-            base_request(self.client, Method::POST, "/signature_request/send")
-                .header(ACCEPT, HeaderValue::from_static("application/json"))
-                .multipart(form),
-        )?;
-        let response = crate::call::send(self.client, op, self.options, request).await?;
+        let total = files.iter().map(Upload::len).sum();
+        let moved = Arc::new(AtomicU64::new(0));
+        let mut form = form_of(&value);
+        let single = upload_field == "file";
+        for (i, file) in files.into_iter().enumerate() {
+            let name = if single {
+                "file".to_owned()
+            } else {
+                format!("files[{i}]")
+            };
+            form = form.part(name, file.into_part(moved.clone()).await?);
+        }
+        let response = send_upload(
+            self.client,
+            op,
+            self.options,
+            "/signature_request/send",
+            form,
+            moved,
+            total,
+        )
+        .await?;
         decode(op, response).await
     }
 }
@@ -402,32 +499,44 @@ impl<'a> UploadDocumentFile<'a> {
             .location
             .ok_or_else(|| Error::InvalidRequest("location was not initialized".into()))?;
         let file = self.file.ok_or(FilesError::MissingFile)?;
+        file.check(self.client.inner().upload_limit)?;
         let value = serde_json::json!({
             "method": types::DocumentCreateMethod::FileUpload,
             "document_name": document_name,
             "location": to_value(&location)?,
         });
-        let form = form_of(&value).part("document_data[file]", file.part()?);
-        let request = build(
-            base_request(self.client, Method::POST, "/documents")
-                .header(ACCEPT, HeaderValue::from_static("application/json"))
-                .multipart(form),
-        )?;
-        let response = crate::call::send(self.client, op, self.options, request).await?;
+        let total = file.len();
+        let moved = Arc::new(AtomicU64::new(0));
+        let form =
+            form_of(&value).part("document_data[file]", file.into_part(moved.clone()).await?);
+        let response = send_upload(
+            self.client,
+            op,
+            self.options,
+            "/documents",
+            form,
+            moved,
+            total,
+        )
+        .await?;
         decode(op, response).await
     }
 }
 
 handwritten_call!(UploadDocumentFile => types::DocumentSummary);
 
+/// What a PDF builder's `request()` gives: its operation, options and request.
+type PdfRequest = (&'static Operation, CallOptions, reqwest::Request);
+
 /// Builder for [`Client::get_signature_request_pdf`](crate::Client::get_signature_request_pdf).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[must_use = "a request is sent only when the builder is awaited or sent"]
 pub struct GetSignatureRequestPdf<'a> {
     client: &'a crate::Client,
     signature_request_id: Option<String>,
     file_type: Option<types::SignatureRequestFileType>,
     options: CallOptions,
+    progress: Option<ProgressFn>,
 }
 
 impl<'a> GetSignatureRequestPdf<'a> {
@@ -443,8 +552,7 @@ impl<'a> GetSignatureRequestPdf<'a> {
         self
     }
 
-    /// Sends the request: the PDF, with the response's status and headers.
-    pub async fn send(self) -> crate::Result<ResponseValue<Pdf>> {
+    fn request(self) -> crate::Result<PdfRequest> {
         let id = path_id(self.signature_request_id, "signature_request_id")?;
         let path = format!(
             "/signature_request/{}/file",
@@ -454,26 +562,24 @@ impl<'a> GetSignatureRequestPdf<'a> {
         if let Some(file_type) = self.file_type {
             request = request.query(&[("type", file_type.to_string())]);
         }
-        let response = crate::call::send(
-            self.client,
+        Ok((
             &facts::GET_SIGNATURE_REQUEST_FILE,
             self.options,
             build(request)?,
-        )
-        .await?;
-        read_pdf(response).await
+        ))
     }
 }
 
-handwritten_call!(GetSignatureRequestPdf => Pdf);
+pdf_download!(GetSignatureRequestPdf);
 
 /// Builder for [`Client::get_agreement_pdf`](crate::Client::get_agreement_pdf).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[must_use = "a request is sent only when the builder is awaited or sent"]
 pub struct GetAgreementPdf<'a> {
     client: &'a crate::Client,
     agreement_id: Option<String>,
     options: CallOptions,
+    progress: Option<ProgressFn>,
 }
 
 impl<'a> GetAgreementPdf<'a> {
@@ -483,32 +589,24 @@ impl<'a> GetAgreementPdf<'a> {
         self
     }
 
-    /// Sends the request: the PDF, with the response's status and headers.
-    pub async fn send(self) -> crate::Result<ResponseValue<Pdf>> {
+    fn request(self) -> crate::Result<PdfRequest> {
         let id = path_id(self.agreement_id, "agreement_id")?;
         let path = format!("/agreements/{}/file", progenitor_client::encode_path(&id));
         let request = build(pdf_request(self.client, Method::GET, &path))?;
-        let response = crate::call::send(
-            self.client,
-            &facts::GET_AGREEMENT_FILE,
-            self.options,
-            request,
-        )
-        .await?;
-        read_pdf(response).await
+        Ok((&facts::GET_AGREEMENT_FILE, self.options, request))
     }
 }
 
-handwritten_call!(GetAgreementPdf => Pdf);
+pdf_download!(GetAgreementPdf);
 
 /// Builder for [`Client::generate_document_pdf`](crate::Client::generate_document_pdf).
-#[derive(Debug)]
 #[must_use = "a request is sent only when the builder is awaited or sent"]
 pub struct GenerateDocumentPdf<'a> {
     client: &'a crate::Client,
     template_id: Option<String>,
     body: Result<types::builder::DocumentGenerateRequest, Error>,
     options: CallOptions,
+    progress: Option<ProgressFn>,
 }
 
 impl<'a> GenerateDocumentPdf<'a> {
@@ -532,8 +630,7 @@ impl<'a> GenerateDocumentPdf<'a> {
         self
     }
 
-    /// Sends the request: the PDF, with the response's status and headers.
-    pub async fn send(self) -> crate::Result<ResponseValue<Pdf>> {
+    fn request(self) -> crate::Result<PdfRequest> {
         if let Some(error) = self.options.rejection() {
             return Err(error);
         }
@@ -545,18 +642,32 @@ impl<'a> GenerateDocumentPdf<'a> {
             progenitor_client::encode_path(&id)
         );
         let request = build(pdf_request(self.client, Method::POST, &path).json(&body))?;
-        let response = crate::call::send(
-            self.client,
+        Ok((
             &facts::GENERATE_DOCUMENT_FROM_TEMPLATE,
             self.options,
             request,
-        )
-        .await?;
-        read_pdf(response).await
+        ))
     }
 }
 
-handwritten_call!(GenerateDocumentPdf => Pdf);
+pdf_download!(GenerateDocumentPdf);
+
+macro_rules! debug_pdf_builder {
+    ($builder:ident) => {
+        impl std::fmt::Debug for $builder<'_> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($builder))
+                    .field("options", &self.options)
+                    .field("progress", &self.progress.is_some())
+                    .finish_non_exhaustive()
+            }
+        }
+    };
+}
+
+debug_pdf_builder!(GetSignatureRequestPdf);
+debug_pdf_builder!(GetAgreementPdf);
+debug_pdf_builder!(GenerateDocumentPdf);
 
 impl crate::Client {
     /// Send Signature Request with uploaded documents (`multipart/form-data`): set the
@@ -592,6 +703,7 @@ impl crate::Client {
             signature_request_id: None,
             file_type: None,
             options: CallOptions::default(),
+            progress: None,
         }
     }
 
@@ -601,6 +713,7 @@ impl crate::Client {
             client: self,
             agreement_id: None,
             options: CallOptions::default(),
+            progress: None,
         }
     }
 
@@ -611,6 +724,7 @@ impl crate::Client {
             template_id: None,
             body: Ok(Default::default()),
             options: CallOptions::default(),
+            progress: None,
         }
     }
 }

@@ -96,6 +96,13 @@ pub const STEPS: &[Step] = &[
         fix: "the webhook receiver example failed: see the error above",
     },
     Step {
+        command: "cargo run --example transfer",
+        env: &[],
+        unset: &[],
+        args: &["run", "--example", "transfer"],
+        fix: "the transfer example's local stand-in and the files module disagree: see the error above",
+    },
+    Step {
         command: "cargo check --no-default-features --features native-tls",
         env: &[],
         unset: &[],

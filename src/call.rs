@@ -88,15 +88,29 @@ impl CallOptions {
     }
 }
 
-/// The state of one call, visible to the hooks progenitor calls.
+/// The state of one call, visible to the hooks progenitor calls. Kept small: it is
+/// swapped in and out of the task-local slot on every poll.
 #[derive(Debug)]
 pub(crate) struct CallContext {
     op: &'static Operation,
-    options: CallOptions,
+    timeout: Option<Duration>,
+    retry: Option<RetryPolicy>,
     /// An error found by a hook, which progenitor's error type cannot carry.
-    failure: RefCell<Option<Error>>,
-    /// Status and headers of the success response, for a decode error.
-    success: RefCell<Option<(StatusCode, HeaderMap)>>,
+    failure: RefCell<Option<Box<Error>>>,
+    /// Status and request id of the success response, for a decode error.
+    success: RefCell<Option<(StatusCode, Option<HeaderValue>)>>,
+}
+
+impl CallContext {
+    fn new(op: &'static Operation, options: &CallOptions) -> Self {
+        Self {
+            op,
+            timeout: options.timeout,
+            retry: options.retry,
+            failure: RefCell::new(None),
+            success: RefCell::new(None),
+        }
+    }
 }
 
 tokio::task_local! {
@@ -115,13 +129,11 @@ where
     if let Some(error) = options.rejection() {
         return Err(error);
     }
-    let context = CallContext {
-        op,
-        options,
-        failure: RefCell::new(None),
-        success: RefCell::new(None),
-    };
+    let context = CallContext::new(op, &options);
     let span = call_span(op);
+    // Boxed once here, so the layers below move a pointer rather than the generated
+    // future's whole state.
+    let send = Box::pin(send);
     let call = async move {
         let result = send.await;
         result.map_err(|error| CALL.with(|context| context.error_from(error)))
@@ -135,7 +147,7 @@ impl CallContext {
     fn error_from(&self, error: progenitor_client::Error<ApiErrorBody>) -> Error {
         use progenitor_client::Error as G;
         if let Some(error) = self.failure.borrow_mut().take() {
-            return error;
+            return *error;
         }
         match error {
             G::InvalidRequest(message) => Error::InvalidRequest(message),
@@ -150,11 +162,15 @@ impl CallContext {
                 Error::from_response(status, headers, Bytes::from(body))
             }
             G::InvalidResponsePayload(body, source) => {
-                let (status, headers) = self
+                let (status, request_id) = self
                     .success
                     .borrow_mut()
                     .take()
-                    .unwrap_or((StatusCode::OK, HeaderMap::new()));
+                    .unwrap_or((StatusCode::OK, None));
+                let mut headers = HeaderMap::new();
+                if let Some(id) = request_id {
+                    headers.insert(REQUEST_ID, id);
+                }
                 Error::decode(status, headers, body, !self.op.retry_safe, source)
             }
             G::UnexpectedResponse(response) => {
@@ -176,12 +192,12 @@ pub(crate) async fn send(
         return Err(error);
     }
     let span = call_span(op);
-    async move {
-        prepare(client, &mut request, op, &options).await?;
-        execute(client, request, op, &options).await
-    }
-    .instrument(span)
-    .await
+    let context = CallContext::new(op, &options);
+    let call = async move {
+        prepare(client, &mut request, op, options.timeout).await?;
+        execute(client, request, op, options.retry).await
+    };
+    CALL.scope(context, call).instrument(span).await
 }
 
 fn call_span(op: &'static Operation) -> tracing::Span {
@@ -206,7 +222,7 @@ pub(crate) async fn prepare(
     client: &crate::Client,
     request: &mut Request,
     op: &Operation,
-    options: &CallOptions,
+    timeout: Option<Duration>,
 ) -> crate::Result<()> {
     if let Some(allowed) = op.exclusive_fields
         && let Some(body) = request.body().and_then(|b| b.as_bytes())
@@ -214,7 +230,7 @@ pub(crate) async fn prepare(
     {
         crate::rules::check_exclusive(allowed, &value, &[], false)?;
     }
-    if let Some(timeout) = options.timeout() {
+    if let Some(timeout) = timeout {
         *request.timeout_mut() = Some(timeout);
     }
     let headers = request.headers_mut();
@@ -244,10 +260,10 @@ pub(crate) async fn execute(
     client: &crate::Client,
     request: Request,
     op: &'static Operation,
-    options: &CallOptions,
+    retry: Option<RetryPolicy>,
 ) -> crate::Result<Response> {
     let state = client.inner();
-    let policy = options.retry.as_ref().unwrap_or(&state.retry);
+    let policy = retry.as_ref().unwrap_or(&state.retry);
     let span = tracing::Span::current();
     let timer = (!span.is_disabled()).then(crate::clock::Stopwatch::start);
     let mut request = request;
@@ -321,12 +337,12 @@ pub(crate) async fn execute(
     result
 }
 
+/// The header in which Lumin's edge names each request.
+const REQUEST_ID: &str = "x-request-id";
+
 fn record_response(span: &tracing::Span, status: StatusCode, headers: &HeaderMap) {
     span.record("status", status.as_u16());
-    let id = ["x-request-id", "x-lumin-request-id"]
-        .iter()
-        .find_map(|name| headers.get(*name)?.to_str().ok());
-    if let Some(id) = id {
+    if let Some(id) = headers.get(REQUEST_ID).and_then(|v| v.to_str().ok()) {
         span.record("request_id", id);
     }
 }
@@ -394,7 +410,7 @@ async fn send_once(
 /// where the response itself must still flow through).
 fn record_failure(error: Error) {
     let _ = CALL.try_with(|context| {
-        context.failure.borrow_mut().get_or_insert(error);
+        context.failure.borrow_mut().get_or_insert(Box::new(error));
     });
 }
 
@@ -411,7 +427,7 @@ async fn classify_response(response: Response, op: &Operation, state: &ClientSta
         .ok()
         .flatten()
     {
-        return Verdict::Fail(error);
+        return Verdict::Fail(*error);
     }
     let wait = headers
         .get(reqwest::header::RETRY_AFTER)
@@ -460,26 +476,30 @@ impl ClientHooks<ClientState> for crate::Client {
         request: &mut Request,
         _info: &OperationInfo,
     ) -> Result<(), progenitor_client::Error<E>> {
-        let prepared = CALL
-            .try_with(|context| (context.op, context.options.clone()))
+        let (op, timeout) = CALL
+            .try_with(|context| (context.op, context.timeout))
             .map_err(|_| outside_call())?;
-        let (op, options) = prepared;
-        prepare(self, request, op, &options).await.map_err(|error| {
-            record_failure(error);
-            progenitor_client::Error::Custom(String::new())
-        })
+        Box::pin(prepare(self, request, op, timeout))
+            .await
+            .map_err(|error| {
+                record_failure(error);
+                progenitor_client::Error::Custom(String::new())
+            })
     }
 
     async fn exec(&self, request: Request, _info: &OperationInfo) -> reqwest::Result<Response> {
-        let Ok((op, options)) = CALL.try_with(|context| (context.op, context.options.clone()))
-        else {
+        let Ok((op, retry)) = CALL.try_with(|context| (context.op, context.retry)) else {
             return self.client().execute(request).await;
         };
-        match execute(self, request, op, &options).await {
+        // Boxed: the retry loop's state would otherwise be inlined into (and moved
+        // with) every generated operation's future.
+        match Box::pin(execute(self, request, op, retry)).await {
             Ok(response) => {
                 let _ = CALL.try_with(|context| {
-                    *context.success.borrow_mut() =
-                        Some((response.status(), response.headers().clone()));
+                    *context.success.borrow_mut() = Some((
+                        response.status(),
+                        response.headers().get(REQUEST_ID).cloned(),
+                    ));
                 });
                 Ok(response)
             }

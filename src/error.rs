@@ -19,7 +19,7 @@ use crate::limits::LimitError;
 use crate::rules::RuleError;
 
 /// The header in which Lumin (or its edge) names a request, when present.
-const REQUEST_ID_HEADERS: &[&str] = &["x-request-id", "x-lumin-request-id", "x-amzn-requestid"];
+const REQUEST_ID_HEADERS: &[&str] = &["x-request-id"];
 
 /// An error from a call to the Lumin API.
 #[derive(Debug, thiserror::Error)]

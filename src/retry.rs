@@ -21,7 +21,7 @@
 use std::time::Duration;
 
 /// How a client retries failed calls. On by default: 3 attempts in all.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
     max_attempts: u32,
     base: Duration,

@@ -508,7 +508,7 @@ fn merge_inputs_are_2_to_20() {
             BoundedVec::<String, 2, 20>::new(ids(bad)),
             Err(LimitError::ItemCount {
                 min: 2,
-                max: 20,
+                max: Some(20),
                 actual: bad
             })
         );

@@ -244,7 +244,8 @@ fn present(value: Option<&Value>) -> bool {
 fn equals(value: &Value, expected: &str) -> bool {
     match value {
         Value::String(text) => text == expected,
-        Value::Bool(_) | Value::Number(_) => value.to_string() == expected,
+        Value::Bool(flag) => expected == if *flag { "true" } else { "false" },
+        Value::Number(number) => number.to_string() == expected,
         _ => false,
     }
 }

@@ -315,8 +315,8 @@ mod tests {
                 "at least one of a, b",
                 "items[].g required when kind = x",
                 "items has at least 1 item(s)",
-                "items[].tags includes p, q",
                 "at most one of items[].c, items[].d",
+                "items[].tags includes p, q",
             ]
         );
     }

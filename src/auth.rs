@@ -69,6 +69,17 @@ impl Credentials {
         Self::Bearer(SecretString::from(token.into()))
     }
 
+    /// What kind of credential is empty or only whitespace (`API key`, `access token`),
+    /// if one is.
+    pub(crate) fn empty_kind(&self) -> Option<&'static str> {
+        let (secret, kind) = match self {
+            Self::ApiKey(key) | Self::ApiKeyBasic(key) => (key, "API key"),
+            Self::Bearer(token) => (token, "access token"),
+            Self::TokenSource(_) => return None,
+        };
+        secret.expose_secret().trim().is_empty().then_some(kind)
+    }
+
     /// The header that carries a static credential, marked sensitive; `None` for a
     /// token source, whose header is set per request.
     pub(crate) fn static_header(
@@ -96,17 +107,20 @@ impl Credentials {
     }
 }
 
-/// `Bearer <token>` as a sensitive header value.
+/// `Bearer <token>` as a sensitive header value; an empty token is refused.
 pub(crate) fn bearer_value(token: &SecretString) -> Result<HeaderValue, InvalidCredential> {
+    if token.expose_secret().trim().is_empty() {
+        return Err(InvalidCredential);
+    }
     let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
         .map_err(|_| InvalidCredential)?;
     value.set_sensitive(true);
     Ok(value)
 }
 
-/// A credential contains bytes that cannot be sent in an HTTP header.
+/// A credential is empty, or contains bytes that cannot be sent in an HTTP header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("the credential contains characters that are not allowed in an HTTP header")]
+#[error("the credential is empty or contains characters that are not allowed in an HTTP header")]
 pub struct InvalidCredential;
 
 impl fmt::Debug for Credentials {

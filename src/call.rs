@@ -5,8 +5,8 @@
 //! two steps, which the generated code also reaches through its `ClientHooks`:
 //!
 //! 1. `prepare`: the per-call options (timeout), the headers the spec gives a default
-//!    (`X-Lumin-API-Version: 1.1`, `Accept: application/pdf`), the exclusive-field rule
-//!    (only for operations whose spec declares one), and the access token of a
+//!    (`X-Lumin-API-Version: 1.1`, `Accept: application/pdf`), the body rules (only for
+//!    operations whose spec declares some), and the access token of a
 //!    [`TokenSource`](crate::auth::TokenSource);
 //! 2. `execute`: sends, retries as the [`RetryPolicy`] and the operation's retry safety
 //!    allow (see [`crate::retry`]), refreshes once after a `401`, and turns any response
@@ -217,18 +217,18 @@ fn call_span(op: &'static Operation) -> tracing::Span {
 const GENERATOR_VERSION_HEADER: &str = "api-version";
 
 /// Sets the call's timeout, the operation's default headers and the credentials; checks
-/// the exclusive-field rule where the spec declares one.
+/// the body rules where the spec declares some.
 pub(crate) async fn prepare(
     client: &crate::Client,
     request: &mut Request,
     op: &Operation,
     timeout: Option<Duration>,
 ) -> crate::Result<()> {
-    if let Some(allowed) = op.exclusive_fields
+    if let Some(rules) = op.rules
         && let Some(body) = request.body().and_then(|b| b.as_bytes())
         && let Ok(value) = serde_json::from_slice::<serde_json::Value>(body)
     {
-        crate::rules::check_exclusive(allowed, &value, &[], false)?;
+        crate::rules::check(rules, &value, &[])?;
     }
     if let Some(timeout) = timeout {
         *request.timeout_mut() = Some(timeout);

@@ -62,9 +62,23 @@ pub enum BuildError {
     /// A credential cannot be sent in a header.
     #[error(transparent)]
     InvalidCredential(#[from] InvalidCredential),
-    /// The base URL is not an absolute http(s) URL.
-    #[error("invalid base URL {0:?}: expected an absolute http or https URL")]
-    InvalidBaseUrl(String),
+    /// The API key or access token is empty or only whitespace.
+    #[error("the {credential} is empty")]
+    EmptyCredential {
+        /// `API key` or `access token`.
+        credential: &'static str,
+    },
+    /// The base URL breaks a rule of [`crate::endpoint`]: not absolute http(s), a query or
+    /// a fragment, or plain http to a host that is not loopback without
+    /// [`ClientBuilder::allow_insecure_http`].
+    #[error("invalid base URL {url:?}")]
+    InvalidBaseUrl {
+        /// The URL as given (without any user name or password).
+        url: String,
+        /// The rule it breaks.
+        #[source]
+        reason: crate::endpoint::UrlError,
+    },
     /// The user agent cannot be sent in a header.
     #[error("the user agent contains characters not allowed in an HTTP header")]
     InvalidUserAgent,
@@ -103,6 +117,7 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     upload_limit: UploadLimit,
     idle_timeout: Duration,
+    insecure_http: bool,
 }
 
 impl Default for ClientBuilder {
@@ -125,7 +140,16 @@ impl ClientBuilder {
             retry: RetryPolicy::default(),
             upload_limit: UploadLimit::default(),
             idle_timeout: Duration::from_secs(30),
+            insecure_http: false,
         }
+    }
+
+    /// Allows a plain `http://` base URL to a host that is not loopback. Off by default:
+    /// credentials would cross the network unencrypted. Loopback hosts (`127.0.0.0/8`,
+    /// `::1`, `localhost`) never need it.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.insecure_http = allow;
+        self
     }
 
     /// Another base URL, for tests and proxies (`http://127.0.0.1:8080/v1`).
@@ -199,10 +223,15 @@ impl ClientBuilder {
     /// Builds the client.
     pub fn build(self) -> Result<crate::Client, BuildError> {
         let credentials = self.credentials.ok_or(BuildError::MissingCredentials)?;
+        if let Some(credential) = credentials.empty_kind() {
+            return Err(BuildError::EmptyCredential { credential });
+        }
         let base_url = self.base_url.trim_end_matches('/').to_owned();
-        match url::Url::parse(&base_url) {
-            Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {}
-            _ => return Err(BuildError::InvalidBaseUrl(self.base_url)),
+        if let Err(reason) = crate::endpoint::check(&self.base_url, self.insecure_http, false) {
+            return Err(BuildError::InvalidBaseUrl {
+                url: crate::endpoint::redacted(&self.base_url),
+                reason,
+            });
         }
         let mut headers = HeaderMap::new();
         if let Some((name, value)) = credentials.static_header()? {

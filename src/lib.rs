@@ -17,6 +17,7 @@ pub mod auth;
 pub mod call;
 pub mod client;
 pub mod clock;
+pub mod endpoint;
 pub mod error;
 pub mod expiry;
 pub mod files;

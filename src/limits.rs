@@ -22,12 +22,12 @@ pub enum LimitError {
     #[error("limit must be 10, 25 or 50, not {0}")]
     PageLimit(u64),
     /// A list has too few or too many items.
-    #[error("expected {min} to {max} items, got {actual}")]
+    #[error("expected {}, got {actual}", item_range(*min, *max))]
     ItemCount {
         /// Fewest items allowed.
         min: usize,
-        /// Most items allowed.
-        max: usize,
+        /// Most items allowed; `None` when there is no upper bound.
+        max: Option<usize>,
         /// Items given.
         actual: usize,
     },
@@ -49,6 +49,16 @@ pub enum LimitError {
         /// Records given.
         actual: usize,
     },
+}
+
+/// "2 to 20 items", or "at least 1 item" for a list with no upper bound.
+fn item_range(min: usize, max: Option<usize>) -> String {
+    let items = |n: usize| if n == 1 { "item" } else { "items" };
+    match max {
+        Some(max) if max == min => format!("exactly {max} {}", items(max)),
+        Some(max) => format!("{min} to {max} items"),
+        None => format!("at least {min} {}", items(min)),
+    }
 }
 
 /// A page number of a paginated list, from 1.
@@ -164,10 +174,20 @@ impl<'de> Deserialize<'de> for PageLimit {
 }
 
 /// A list of `MIN` to `MAX` items (merge inputs: 2–20; reminder emails: at least 1).
+///
+/// `MAX` defaults to [`UNBOUNDED`], which means "no upper bound" (and is never printed).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct BoundedVec<T, const MIN: usize, const MAX: usize = { usize::MAX }>(Vec<T>);
+pub struct BoundedVec<T, const MIN: usize, const MAX: usize = UNBOUNDED>(Vec<T>);
+
+/// The `MAX` of a [`BoundedVec`] with no upper bound.
+pub const UNBOUNDED: usize = usize::MAX;
 
 impl<T, const MIN: usize, const MAX: usize> BoundedVec<T, MIN, MAX> {
+    /// Most items allowed, `None` when unbounded.
+    pub const fn max_items() -> Option<usize> {
+        if MAX == UNBOUNDED { None } else { Some(MAX) }
+    }
+
     /// The items, if there are `MIN` to `MAX` of them.
     pub fn new(items: Vec<T>) -> Result<Self, LimitError> {
         if (MIN..=MAX).contains(&items.len()) {
@@ -175,7 +195,7 @@ impl<T, const MIN: usize, const MAX: usize> BoundedVec<T, MIN, MAX> {
         } else {
             Err(LimitError::ItemCount {
                 min: MIN,
-                max: MAX,
+                max: Self::max_items(),
                 actual: items.len(),
             })
         }
@@ -184,6 +204,24 @@ impl<T, const MIN: usize, const MAX: usize> BoundedVec<T, MIN, MAX> {
     /// The items.
     pub fn into_inner(self) -> Vec<T> {
         self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_never_print_an_internal_bound() {
+        let unbounded = BoundedVec::<String, 1>::new(Vec::new()).unwrap_err();
+        assert_eq!(unbounded.to_string(), "expected at least 1 item, got 0");
+        assert_eq!(
+            BoundedVec::<u8, 2, 20>::new(vec![1])
+                .unwrap_err()
+                .to_string(),
+            "expected 2 to 20 items, got 1"
+        );
+        assert!(!unbounded.to_string().contains(&usize::MAX.to_string()));
     }
 }
 

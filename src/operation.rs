@@ -18,8 +18,9 @@ pub struct Operation {
     /// Headers the client sets on every request of this operation (lower-case names):
     /// required headers with a documented default, and `Accept` for PDF-only answers.
     pub default_headers: &'static [(&'static str, &'static str)],
-    /// Body fields of which at most one may be given (`x-lumin-exclusive`).
-    pub exclusive_fields: Option<&'static [&'static str]>,
+    /// The documented rules on the JSON body, checked before sending (see
+    /// [`crate::rules`]); `None` when the operation has none, so it pays nothing for them.
+    pub rules: Option<&'static [crate::rules::Rule]>,
     /// Documented success statuses, as inclusive ranges.
     pub success_statuses: &'static [(u16, u16)],
     /// Whether sending the request again cannot do anything twice: GET, PUT, DELETE by

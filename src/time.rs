@@ -5,8 +5,17 @@
 //! Space's `created_at`, and the same millisecond value sometimes as a JSON number and
 //! sometimes as a string of digits. [`Timestamp<E>`] is an instant (kept in
 //! milliseconds) whose type parameter `E` names the encoding the field is documented to
-//! use. The unit always comes from the documentation of the field, never from the size of
-//! the number. Instants of different encodings compare and convert freely.
+//! use. Instants of different encodings compare and convert freely.
+//!
+//! The unit comes from the documentation of the field, with two explicit exceptions for
+//! where the documentation contradicts itself:
+//!
+//! - [`Seconds`]: a value whose magnitude is above [`MILLIS_THRESHOLD`] (10^11) is read as
+//!   milliseconds. As seconds it would lie after the year 5000; as milliseconds, 10^11 is
+//!   in March 1973, so no instant Lumin sends is ambiguous. (Get Agreement File documents
+//!   seconds and shows milliseconds in its example.)
+//! - [`Rfc3339`]: a JSON number (or a string of digits) is read as milliseconds, the unit of
+//!   every other timestamp of the API. (A Space's `created_at` is documented as text.)
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -33,15 +42,22 @@ pub trait Encoding: sealed::Sealed + Send + Sync + 'static {
     fn encode<S: Serializer>(millis: i64, serializer: S) -> Result<S::Ok, S::Error>;
 }
 
+/// The magnitude above which a value of a field documented in seconds can only be
+/// milliseconds, and is read as such: 10^11 (in seconds, a date after the year 5000; in
+/// milliseconds, 1973-03-03).
+pub const MILLIS_THRESHOLD: i128 = 100_000_000_000;
+
 /// Milliseconds since the Unix epoch, as a JSON integer or a string of digits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct Millis;
 
-/// Seconds since the Unix epoch, as a JSON integer or a string of digits.
+/// Seconds since the Unix epoch, as a JSON integer or a string of digits; a magnitude
+/// above [`MILLIS_THRESHOLD`] is read as milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct Seconds;
 
-/// An RFC 3339 (ISO-8601) date-time string such as `2026-04-09T06:38:59.381Z`.
+/// An RFC 3339 (ISO-8601) date-time string such as `2026-04-09T06:38:59.381Z`; a number
+/// (or a string of digits) is read as milliseconds since the Unix epoch. Sent as text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct Rfc3339;
 
@@ -70,6 +86,10 @@ impl sealed::Sealed for Seconds {}
 impl Encoding for Seconds {
     const NAME: &'static str = "seconds since the Unix epoch (integer or digit string)";
     fn decode_integer(value: i128) -> Option<i64> {
+        if value.abs() > MILLIS_THRESHOLD {
+            // Only milliseconds can be this large (see `MILLIS_THRESHOLD`).
+            return i64::try_from(value).ok();
+        }
         value
             .checked_mul(1000)
             .and_then(|ms| i64::try_from(ms).ok())
@@ -84,11 +104,14 @@ impl Encoding for Seconds {
 
 impl sealed::Sealed for Rfc3339 {}
 impl Encoding for Rfc3339 {
-    const NAME: &'static str = "an RFC 3339 date-time string";
-    fn decode_integer(_: i128) -> Option<i64> {
-        None
+    const NAME: &'static str = "an RFC 3339 date-time string or milliseconds since the Unix epoch";
+    fn decode_integer(value: i128) -> Option<i64> {
+        Millis::decode_integer(value)
     }
     fn decode_str(value: &str) -> Option<i64> {
+        if let Some(millis) = digits(value) {
+            return Self::decode_integer(millis);
+        }
         let parsed =
             time::OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339)
                 .ok()?;

@@ -177,3 +177,12 @@ impl fmt::Display for SignedUrl {
         Ok(())
     }
 }
+
+/// Path ids are given as `&String` as often as `&str` or `String`; typify generates only the
+/// latter two for [`PathId`](crate::types::PathId).
+impl TryFrom<&String> for crate::types::PathId {
+    type Error = crate::types::error::ConversionError;
+    fn try_from(value: &String) -> Result<Self, Self::Error> {
+        value.parse()
+    }
+}

@@ -7,6 +7,7 @@ use std::time::Duration;
 use httpmock::MockServer;
 use lumin::auth::Credentials;
 use lumin::client::{BuildError, DEFAULT_BASE_URL, DEFAULT_USER_AGENT};
+use lumin::endpoint::UrlError;
 use lumin::{ClientBuilder, types};
 
 const USER: &str = r#"{"user":{"id":"usr_a1b2c3d4","email":"you@example.com","name":"Your Name"}}"#;
@@ -216,7 +217,7 @@ fn what_cannot_be_built() {
         assert!(
             matches!(
                 ClientBuilder::new().api_key("k").base_url(bad).build(),
-                Err(BuildError::InvalidBaseUrl(_))
+                Err(BuildError::InvalidBaseUrl { .. })
             ),
             "{bad:?}"
         );
@@ -263,5 +264,135 @@ async fn a_request_that_times_out_is_a_transport_error() {
     assert!(
         matches!(err, lumin::Error::Transport(ref e) if e.is_timeout()),
         "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn empty_or_blank_credentials_are_refused_when_the_client_is_built() {
+    // Counts every request: these configurations used to reach Lumin.
+    let server = MockServer::start_async().await;
+    let any = server
+        .mock_async(|when, then| {
+            when.any_request();
+            then.status(401);
+        })
+        .await;
+    for (credentials, kind) in [
+        (Credentials::api_key(""), "API key"),
+        (Credentials::api_key("  \t"), "API key"),
+        (Credentials::api_key_basic(""), "API key"),
+        (Credentials::bearer(""), "access token"),
+        (Credentials::bearer(" "), "access token"),
+    ] {
+        let debug = format!("{credentials:?}");
+        let error = ClientBuilder::new()
+            .base_url(server.base_url())
+            .credentials(credentials)
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(error, BuildError::EmptyCredential { credential } if credential == kind),
+            "{debug}: {error:?}"
+        );
+        assert_eq!(error.to_string(), format!("the {kind} is empty"));
+    }
+    assert_eq!(any.calls_async().await, 0, "nothing may reach the server");
+}
+
+#[tokio::test]
+async fn a_base_url_with_a_query_or_fragment_is_refused() {
+    // Counts every request: these configurations used to reach Lumin.
+    let server = MockServer::start_async().await;
+    let any = server
+        .mock_async(|when, then| {
+            when.any_request();
+            then.status(200).body(USER);
+        })
+        .await;
+    let base = server.base_url();
+    for (url, reason) in [
+        (format!("{base}/?x=1"), UrlError::Query),
+        (format!("{base}/v1?"), UrlError::Query),
+        (format!("{base}/v1#top"), UrlError::Fragment),
+    ] {
+        let error = ClientBuilder::new()
+            .api_key("k")
+            .base_url(url.clone())
+            .build()
+            .unwrap_err();
+        match &error {
+            BuildError::InvalidBaseUrl {
+                url: shown,
+                reason: got,
+            } => {
+                assert_eq!(shown, &url);
+                assert_eq!(got, &reason);
+            }
+            other => panic!("{url}: expected InvalidBaseUrl, got {other:?}"),
+        }
+        // The message is this layer's; the rule broken is the source.
+        let source = std::error::Error::source(&error).unwrap().to_string();
+        assert!(!error.to_string().contains(&source), "{error}");
+    }
+    assert_eq!(any.calls_async().await, 0, "nothing may reach the server");
+}
+
+#[test]
+fn plain_http_is_for_loopback_only_unless_allowed() {
+    for ok in [
+        "http://127.0.0.1:9/v1",
+        "http://127.9.9.9",
+        "http://[::1]:9",
+        "http://localhost:9/v1",
+    ] {
+        assert!(
+            ClientBuilder::new()
+                .api_key("k")
+                .base_url(ok)
+                .build()
+                .is_ok(),
+            "{ok}"
+        );
+    }
+    let error = ClientBuilder::new()
+        .api_key("k")
+        .base_url("http://proxy.internal/v1")
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(
+            &error,
+            BuildError::InvalidBaseUrl { reason: UrlError::InsecureHttp { host }, .. }
+                if host == "proxy.internal"
+        ),
+        "{error:?}"
+    );
+    assert!(
+        ClientBuilder::new()
+            .api_key("k")
+            .base_url("http://proxy.internal/v1")
+            .allow_insecure_http(true)
+            .build()
+            .is_ok()
+    );
+    // A password in the URL is refused and never echoed.
+    let error = ClientBuilder::new()
+        .api_key("k")
+        .base_url("https://user:hunter2@api.example.com/v1")
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(
+            &error,
+            BuildError::InvalidBaseUrl {
+                reason: UrlError::UserInfo,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(
+        !format!("{error} {error:?}").contains("hunter2"),
+        "{error:?}"
     );
 }

@@ -224,32 +224,48 @@ fn expires_at_is_seconds_for_file_urls_and_milliseconds_for_pdf_operations() {
 }
 
 /// Get Agreement File: the docs' text gives `expires_at` "(in seconds)", but the old
-/// spec's example is `1766726700000`, which looks like milliseconds (it is the Get
-/// Signature Request File example, 1766726700 s = 2025-12-26T05:25:00Z, times 1000). The
-/// client reads the documented unit, seconds, and never guesses from the size, so that
-/// example decodes to an instant about 54,000 years ahead: 1766726700000 s.
+/// spec's example is `1766726700000`, milliseconds (it is the Get Signature Request File
+/// example, 1766726700 s = 2025-12-26T05:25:00Z, times 1000). Read as seconds it would
+/// lie in the year 57,900 and never expire. The rule: a value of a seconds field whose
+/// magnitude is above 10^11 (`MILLIS_THRESHOLD`) can only be milliseconds and is read as
+/// such. Both documented forms decode to the same instant.
 #[test]
-fn agreement_file_old_example_is_read_in_the_documented_unit_seconds() {
-    let file: types::SignedFileUrlSeconds = decode(
+fn agreement_file_expires_at_in_seconds_or_milliseconds_is_the_same_instant() {
+    const SECONDS: i64 = 1_766_726_700;
+    let documented: types::SignedFileUrlSeconds = decode(
+        r#"{"signed_url":"https://files.luminpdf.com/download/agreement-abc123.pdf","expires_at":1766726700}"#,
+    );
+    let example: types::SignedFileUrlSeconds = decode(
         r#"{"signed_url":"https://files.luminpdf.com/download/agreement-abc123.pdf?expires=2025-08-24T10:45:00Z","expires_at":1766726700000}"#,
     );
+    assert_eq!(documented.expires_at.unix_seconds(), SECONDS);
+    assert_eq!(example.expires_at, documented.expires_at);
+    assert_eq!(example.expires_at.to_string(), "2025-12-26T05:25:00Z");
+    // As a digit string too.
+    let text: Timestamp<Seconds> = decode(r#""1766726700000""#);
+    assert_eq!(text, documented.expires_at);
+    // It is sent back in the documented unit.
     assert_eq!(
-        file.expires_at,
-        Timestamp::<Seconds>::from_unix_seconds(1_766_726_700_000)
+        serde_json::to_value(example.expires_at).unwrap(),
+        json!(SECONDS)
     );
-    assert_eq!(file.expires_at.unix_seconds(), 1_766_726_700_000);
-    assert_eq!(file.expires_at.unix_millis(), 1_766_726_700_000_000);
-    // Not the instant the example probably meant.
-    assert_ne!(
-        file.expires_at.convert::<Millis>(),
-        Timestamp::<Millis>::from_unix_millis(1_766_726_700_000)
-    );
+
+    // The threshold: 10^11 itself is seconds (year 5138); one more can only be milliseconds.
+    assert_eq!(lumin::time::MILLIS_THRESHOLD, 100_000_000_000);
+    let at: Timestamp<Seconds> = decode("100000000000");
+    assert_eq!(at.unix_millis(), 100_000_000_000_000);
+    let above: Timestamp<Seconds> = decode("100000000001");
+    assert_eq!(above.unix_millis(), 100_000_000_001);
+    // Fields documented in milliseconds are never reinterpreted.
+    let millis: Timestamp<Millis> = decode("1766726700");
+    assert_eq!(millis.unix_millis(), 1_766_726_700);
 }
 
 /// Space `created_at`: an ISO-8601 string (`"2026-04-09T06:38:59.381Z"` in the Create
-/// Space example), where every other timestamp of the API is an integer.
+/// Space example), where every other timestamp of the API is an integer in milliseconds.
+/// Both are accepted (a number as milliseconds), and text is sent.
 #[test]
-fn space_created_at_is_an_iso_8601_string() {
+fn space_created_at_is_iso_8601_text_or_an_epoch_number() {
     let created: types::SpaceCreateResponse = decode(
         r#"{"space":{"id":"6614e1a3f0c2b9a7d8e4c3b2","name":"Legal","created_at":"2026-04-09T06:38:59.381Z"}}"#,
     );
@@ -263,10 +279,16 @@ fn space_created_at_is_an_iso_8601_string() {
         serde_json::to_value(created_at).unwrap(),
         json!("2026-04-09T06:38:59.381Z")
     );
-    // An integer is not what the field documents.
+    for number in ["1775716739381", r#""1775716739381""#] {
+        let listed: types::SpaceListResponse = decode(&format!(
+            r#"{{"data":[{{"id":"6614e1a3f0c2b9a7d8e4c3b2","name":"Legal","created_at":{number}}}]}}"#
+        ));
+        assert_eq!(listed.data[0].created_at, Some(created_at), "{number}");
+    }
+    // Text that is not a date is still refused.
     assert!(
         serde_json::from_str::<types::SpaceCreateResponse>(
-            r#"{"space":{"id":"6614e1a3f0c2b9a7d8e4c3b2","name":"Legal","created_at":1775716739381}}"#
+            r#"{"space":{"id":"6614e1a3f0c2b9a7d8e4c3b2","name":"Legal","created_at":"yesterday"}}"#
         )
         .is_err()
     );

@@ -322,3 +322,63 @@ async fn redirect_is_not_followed_and_keeps_status_and_body() {
     mock.assert_async().await;
     assert_unexpected(result.unwrap_err(), 302, BODY);
 }
+
+/// A 2xx whose body does not decode keeps its status; for an operation that creates or
+/// sends (not safe to repeat), the error says Lumin accepted the request, so the caller
+/// does not send it again.
+#[tokio::test]
+async fn an_undecodable_success_of_a_creating_operation_says_it_was_accepted() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method("POST").path("/signature_request/send");
+            then.status(201)
+                .header("content-type", "application/json")
+                .body(r#"{"signature_request":{"created_at":"1768751225657"}}"#);
+        })
+        .await;
+    let body: types::SignatureRequestDto = serde_json::from_value(serde_json::json!({
+        "title": "NDA",
+        "expires_at": 1_927_510_980_694_i64,
+        "file_url": "https://example.com/a.pdf",
+        "signers": [{"email_address": "ann@example.com", "name": "Ann"}],
+    }))
+    .unwrap();
+    let error = client(&server)
+        .send_signature_request()
+        .body(body)
+        .await
+        .unwrap_err();
+    mock.assert_async().await;
+    assert_eq!(error.status(), Some(StatusCode::CREATED));
+    let message = error.to_string();
+    match error {
+        Error::Decode {
+            status, accepted, ..
+        } => {
+            assert_eq!(status, StatusCode::CREATED);
+            assert!(accepted, "Send Signature Request is not safe to repeat");
+        }
+        other => panic!("expected Error::Decode, got {other:?}"),
+    }
+    assert!(message.contains("201"), "{message}");
+    assert!(message.contains("the request was accepted"), "{message}");
+}
+
+#[tokio::test]
+async fn an_undecodable_success_of_a_read_keeps_its_status_and_is_not_marked_accepted() {
+    let error = user_info_error(200, "application/json", br#"{"user":{"id":1}}"#).await;
+    assert_eq!(error.status(), Some(StatusCode::OK));
+    let message = error.to_string();
+    assert!(
+        matches!(
+            error,
+            Error::Decode {
+                accepted: false,
+                ..
+            }
+        ),
+        "{message}"
+    );
+    assert!(!message.contains("accepted"), "{message}");
+}

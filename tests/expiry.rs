@@ -213,11 +213,14 @@ fn timestamps_decode_from_integers_and_digit_strings_in_their_unit() {
 }
 
 #[test]
-fn the_unit_is_never_guessed_from_the_size() {
-    // A millisecond-sized value in a seconds field stays seconds (far future), and a
-    // seconds-sized value in a milliseconds field stays milliseconds (January 1970).
+fn the_unit_comes_from_the_field_unless_only_milliseconds_can_be_that_large() {
+    // A seconds field: a value above 10^11 can only be milliseconds (as seconds it would
+    // be after the year 5000), so it is read as milliseconds; up to 10^11 it is seconds.
     let s: Timestamp<Seconds> = serde_json::from_str("1766726700000").unwrap();
-    assert_eq!(s.unix_millis(), 1_766_726_700_000_000);
+    assert_eq!(s.unix_millis(), 1_766_726_700_000);
+    let s: Timestamp<Seconds> = serde_json::from_str("1766726700").unwrap();
+    assert_eq!(s.unix_millis(), 1_766_726_700_000);
+    // A seconds-sized value in a milliseconds field stays milliseconds (January 1970).
     let ms: Timestamp<Millis> = serde_json::from_str("1766726700").unwrap();
     assert_eq!(ms.unix_millis(), 1_766_726_700);
 }
@@ -234,12 +237,15 @@ fn values_that_fit_no_encoding_are_errors() {
             "{bad}"
         );
     }
-    for bad in ["1775716739381", "\"2026-04-09\"", "\"yesterday\""] {
+    for bad in ["\"2026-04-09\"", "\"yesterday\"", "true", "1.5"] {
         assert!(
             serde_json::from_str::<Timestamp<Rfc3339>>(bad).is_err(),
             "{bad}"
         );
     }
+    // A number where RFC 3339 text is documented is milliseconds (see tests/doc_quirks.rs).
+    let iso: Timestamp<Rfc3339> = serde_json::from_str("1775716739381").unwrap();
+    assert_eq!(iso.unix_millis(), 1_775_716_739_381);
 }
 
 /// Each response field with a timestamp, in both JSON encodings, in its documented unit.
@@ -508,7 +514,7 @@ fn merge_inputs_are_2_to_20() {
             BoundedVec::<String, 2, 20>::new(ids(bad)),
             Err(LimitError::ItemCount {
                 min: 2,
-                max: 20,
+                max: Some(20),
                 actual: bad
             })
         );

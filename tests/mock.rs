@@ -32,7 +32,8 @@ async fn signature_requests() {
         "signers": [{"name": "Sam", "email_address": "sam@example.com", "status": "NEED_TO_SIGN"}]
     }}));
     let mock = server.get_signature_request(|when, then| {
-        when.signature_request_id("sr_1");
+        // Path ids are `PathId`s: never empty.
+        when.signature_request_id(&types::PathId::try_from("sr_1").unwrap());
         then.ok(&expected);
     });
     let got = client(&server)

@@ -2224,3 +2224,93 @@ async fn id_tokens_with_a_bad_signature_or_a_symmetric_algorithm_are_rejected() 
         "{error:?}"
     );
 }
+
+#[test]
+fn empty_client_secrets_and_ids_are_refused_when_the_app_is_built() {
+    for secret in ["", "   "] {
+        let error = PrivateApp::builder(
+            CLIENT_ID,
+            ClientSecret::new(secret.to_owned()),
+            REDIRECT_URI,
+        )
+        .build()
+        .unwrap_err();
+        assert!(matches!(error, ConfigError::EmptyClientSecret), "{error:?}");
+        assert_eq!(error.to_string(), "the client secret is empty");
+    }
+    let error = PublicApp::builder(" ", "myapp://callback")
+        .build()
+        .unwrap_err();
+    assert!(matches!(error, ConfigError::EmptyClientId), "{error:?}");
+}
+
+#[test]
+fn oauth_endpoints_must_be_https_except_on_loopback() {
+    use lumin::endpoint::UrlError;
+    let secret = || ClientSecret::new(CLIENT_SECRET.to_owned());
+    // Plain http elsewhere than loopback: refused for each endpoint, naming it.
+    for (endpoint, builder) in [
+        (
+            "authorization",
+            PrivateApp::builder(CLIENT_ID, secret(), REDIRECT_URI)
+                .auth_url("http://auth.example/authorize"),
+        ),
+        (
+            "token",
+            PrivateApp::builder(CLIENT_ID, secret(), REDIRECT_URI)
+                .token_url("http://auth.example/token"),
+        ),
+        (
+            "JWKS",
+            PrivateApp::builder(CLIENT_ID, secret(), REDIRECT_URI)
+                .jwks_url("http://auth.example/jwks"),
+        ),
+        (
+            "JWKS",
+            // The JWKS URL derived from an http issuer.
+            PrivateApp::builder(CLIENT_ID, secret(), REDIRECT_URI).issuer("http://auth.example"),
+        ),
+    ] {
+        let error = builder.build().unwrap_err();
+        assert!(
+            matches!(
+                &error,
+                ConfigError::EndpointRejected { endpoint: e, reason: UrlError::InsecureHttp { host }, .. }
+                    if *e == endpoint && host == "auth.example"
+            ),
+            "{endpoint}: {error:?}"
+        );
+    }
+    // The explicit opt-in allows it.
+    assert!(
+        PrivateApp::builder(CLIENT_ID, secret(), REDIRECT_URI)
+            .auth_url("http://auth.example/authorize")
+            .token_url("http://auth.example/token")
+            .allow_insecure_http(true)
+            .build()
+            .is_ok()
+    );
+    // Loopback needs no opt-in; a query is allowed on an OAuth endpoint, a fragment is not.
+    assert!(
+        PublicApp::builder(CLIENT_ID, "myapp://callback")
+            .auth_url("http://127.0.0.1:9/authorize?tenant=a")
+            .token_url("http://localhost:9/token")
+            .build()
+            .is_ok()
+    );
+    let error = PublicApp::builder(CLIENT_ID, "myapp://callback")
+        .token_url("https://auth.example/token#x")
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(
+            &error,
+            ConfigError::EndpointRejected {
+                endpoint: "token",
+                reason: UrlError::Fragment,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+}

@@ -12,8 +12,8 @@
 //!   builder yields `lumin::Result<T>`;
 //! - the `Client` methods that make them, with progenitor's documentation;
 //! - `mod operation_facts`: one `crate::operation::Operation` per operation with what the
-//!   spec says about it (method, path, default headers, exclusive fields, success
-//!   statuses, retry safety, pagination), handed to the call layer with each call.
+//!   spec says about it (method, path, default headers, body rules, success statuses,
+//!   retry safety, pagination), handed to the call layer with each call.
 //!
 //! It also opens every string enum reachable from a response type (see [`open_enums`]).
 
@@ -26,7 +26,7 @@ use syn::{
     PathArguments, ReturnType, Type, WherePredicate,
 };
 
-use crate::{Error, OperationFacts};
+use crate::{CheckFacts, Error, OperationFacts, RuleFacts};
 
 /// One operation's builder as progenitor generated it.
 struct Builder {
@@ -452,9 +452,11 @@ fn operation_table(name: &Ident, op: &OperationFacts) -> TokenStream {
         let name = name.to_ascii_lowercase();
         quote!((#name, #value))
     });
-    let exclusive = match &op.exclusive_fields {
-        Some(fields) => quote!(Some(&[#(#fields),*])),
-        None => quote!(None),
+    let rules = if op.rules.is_empty() {
+        quote!(None)
+    } else {
+        let rules = op.rules.iter().map(rule_tokens);
+        quote!(Some(&[#(#rules),*]))
     };
     let success = op
         .success_statuses
@@ -475,10 +477,31 @@ fn operation_table(name: &Ident, op: &OperationFacts) -> TokenStream {
             method: ::reqwest::Method::#method,
             path: #path,
             default_headers: &[#(#headers),*],
-            exclusive_fields: #exclusive,
+            rules: #rules,
             success_statuses: &[#(#success),*],
             retry_safe: #retry_safe,
             pagination: #pagination,
         };
     }
+}
+
+/// `crate::rules::Rule { at: "…", check: crate::rules::Check::… }`
+fn rule_tokens(rule: &RuleFacts) -> TokenStream {
+    let at = &rule.at;
+    let check = match &rule.check {
+        CheckFacts::AtMostOne(fields) => quote!(AtMostOne(&[#(#fields),*])),
+        CheckFacts::AtLeastOne(fields) => quote!(AtLeastOne(&[#(#fields),*])),
+        CheckFacts::MinItems { field, min } => {
+            let min = usize::try_from(*min).unwrap_or(usize::MAX);
+            quote!(MinItems { field: #field, min: #min })
+        }
+        CheckFacts::RequiredIf { when, then } => {
+            let when = when.iter().map(|(field, value)| quote!((#field, #value)));
+            quote!(RequiredIf { when: &[#(#when),*], then: &[#(#then),*] })
+        }
+        CheckFacts::Includes { field, values } => {
+            quote!(Includes { field: #field, values: &[#(#values),*] })
+        }
+    };
+    quote!(crate::rules::Rule { at: #at, check: crate::rules::Check::#check })
 }

@@ -8,13 +8,19 @@
 //! - request bodies other than JSON (`multipart/form-data` uploads), which the
 //!   `files` module sends;
 //! - required header parameters that have a default (`X-Lumin-API-Version: 1.1`), which
-//!   the client sets on every request of that operation, so callers never pass them.
+//!   the client sets on every request of that operation, so callers never pass them;
+//! - rules on request bodies that types cannot state (`minItems`, `x-lumin-exclusive`,
+//!   `x-lumin-required-one-of`, `x-lumin-required-if`, `x-lumin-includes`; see
+//!   [`rules`]), which the client checks before sending.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 mod glue;
 mod open_enums;
+pub mod rules;
+
+pub use rules::{CheckFacts, RuleFacts};
 
 use openapiv3::{OpenAPI, Parameter, ParameterSchemaOrContent, ReferenceOr};
 use proc_macro2::TokenStream;
@@ -146,6 +152,8 @@ pub struct Handwritten {
     /// Everything the call layer needs per operation, by progenitor's (snake case)
     /// operation id.
     pub operations: BTreeMap<String, OperationFacts>,
+    /// Malformed rule extensions, as `operation: problem`; generation fails on any.
+    pub rule_errors: Vec<String>,
 }
 
 /// What the spec says about one operation that the call layer acts on at run time.
@@ -159,8 +167,8 @@ pub struct OperationFacts {
     pub path: String,
     /// Headers the client sets (name, value).
     pub default_headers: Vec<(String, String)>,
-    /// Body fields of which at most one may be given.
-    pub exclusive_fields: Option<Vec<String>>,
+    /// The rules on the JSON request body, checked before sending (empty: none).
+    pub rules: Vec<RuleFacts>,
     /// Documented success statuses, inclusive ranges.
     pub success_statuses: Vec<(u16, u16)>,
     /// Safe to send again after a failure whose outcome is unknown: GET, PUT, DELETE, HEAD
@@ -285,6 +293,13 @@ pub fn prepare_for_progenitor(spec: &mut OpenAPI) -> Handwritten {
                     .exclusive_fields
                     .insert(id.clone(), fields.clone());
             }
+            let rules = match body_rules(op, &schemas) {
+                Ok(rules) => rules,
+                Err(problem) => {
+                    handwritten.rule_errors.push(format!("{id}: {problem}"));
+                    Vec::new()
+                }
+            };
             let snake = id.replace('-', "_");
             handwritten.operations.insert(
                 snake.clone(),
@@ -293,7 +308,7 @@ pub fn prepare_for_progenitor(spec: &mut OpenAPI) -> Handwritten {
                     method: method.to_owned(),
                     path: path.clone(),
                     default_headers: defaults.clone(),
-                    exclusive_fields: exclusive,
+                    rules,
                     success_statuses: success_statuses(op),
                     retry_safe,
                     pagination,
@@ -353,6 +368,23 @@ fn only_non_json_success(op: &openapiv3::Operation) -> Option<String> {
     (media.next().is_none() && first != "application/json").then_some(first)
 }
 
+/// The rules of an operation's JSON body schema.
+fn body_rules(
+    op: &openapiv3::Operation,
+    schemas: &indexmap::IndexMap<String, ReferenceOr<openapiv3::Schema>>,
+) -> Result<Vec<RuleFacts>, String> {
+    let Some(schema) = op
+        .request_body
+        .as_ref()
+        .and_then(ReferenceOr::as_item)
+        .and_then(|body| body.content.get("application/json"))
+        .and_then(|media| media.schema.as_ref())
+    else {
+        return Ok(Vec::new());
+    };
+    rules::body_rules(schema, schemas)
+}
+
 /// The `x-lumin-exclusive` list of an operation's JSON body schema.
 fn exclusive_fields(
     op: &openapiv3::Operation,
@@ -384,6 +416,12 @@ pub fn generate(path: &Path) -> Result<Generated, Error> {
 /// Generates from an already loaded spec (which is prepared in place).
 pub fn generate_from(spec: &mut OpenAPI) -> Result<Generated, Error> {
     let handwritten = prepare_for_progenitor(spec);
+    if !handwritten.rule_errors.is_empty() {
+        return Err(Error(format!(
+            "malformed rule extensions: {}",
+            handwritten.rule_errors.join("; ")
+        )));
+    }
     let mut generator = Generator::new(&settings());
     let tokens = generator
         .generate_tokens(spec)

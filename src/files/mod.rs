@@ -33,7 +33,6 @@ use crate::error::Error;
 use crate::generated::operation_facts as facts;
 use crate::operation::Operation;
 use crate::retry::RetryPolicy;
-use crate::rules::check_exclusive;
 use crate::types;
 
 mod download;
@@ -146,9 +145,13 @@ fn form_of(value: &Value) -> reqwest::multipart::Form {
         })
 }
 
-/// The fields of `op`'s body of which at most one may be given.
-fn exclusive(op: &Operation) -> &'static [&'static str] {
-    op.exclusive_fields.unwrap_or(&[])
+/// Checks the multipart body `value` of `op` against the operation's documented rules (the
+/// same facts the JSON path is checked with), counting the file parts `files` as given.
+fn check_rules(op: &Operation, value: &Value, files: &[&str]) -> Result<(), Error> {
+    match op.rules {
+        Some(rules) => crate::rules::check(rules, value, files).map_err(Error::from),
+        None => Ok(()),
+    }
 }
 
 fn base_request(client: &crate::Client, method: Method, path: &str) -> reqwest::RequestBuilder {
@@ -318,8 +321,10 @@ macro_rules! pdf_download {
     };
 }
 
-fn path_id(value: Option<String>, name: &'static str) -> Result<String, Error> {
-    value.ok_or_else(|| Error::InvalidRequest(format!("{name} was not initialized")))
+fn path_id(value: Option<types::PathId>, name: &'static str) -> Result<String, Error> {
+    value
+        .map(String::from)
+        .ok_or_else(|| Error::InvalidRequest(format!("{name} was not initialized")))
 }
 
 /// The per-call options and awaiting of a handwritten builder, as the generated ones have.
@@ -416,7 +421,7 @@ impl<'a> SendSignatureRequestWithUploads<'a> {
             Uploads::Files(files) if files.is_empty() => return Err(FilesError::EmptyFiles.into()),
             Uploads::Files(files) => ("files", files),
         };
-        check_exclusive(exclusive(op), &value, &[upload_field], true)?;
+        check_rules(op, &value, &[upload_field])?;
         let limit = self.client.inner().upload_limit;
         for file in &files {
             file.check(limit)?;
@@ -505,6 +510,7 @@ impl<'a> UploadDocumentFile<'a> {
             "document_name": document_name,
             "location": to_value(&location)?,
         });
+        check_rules(op, &value, &["document_data.file"])?;
         let total = file.len();
         let moved = Arc::new(AtomicU64::new(0));
         let form =
@@ -533,16 +539,24 @@ type PdfRequest = (&'static Operation, CallOptions, reqwest::Request);
 #[must_use = "a request is sent only when the builder is awaited or sent"]
 pub struct GetSignatureRequestPdf<'a> {
     client: &'a crate::Client,
-    signature_request_id: Option<String>,
+    signature_request_id: Option<types::PathId>,
     file_type: Option<types::SignatureRequestFileType>,
     options: CallOptions,
     progress: Option<ProgressFn>,
 }
 
 impl<'a> GetSignatureRequestPdf<'a> {
-    /// Id of the signature request.
-    pub fn signature_request_id(mut self, id: impl Into<String>) -> Self {
-        self.signature_request_id = Some(id.into());
+    /// Id of the signature request. An empty id is refused when the request is awaited, as
+    /// [`Error::InvalidInput`] naming `signature_request_id`.
+    pub fn signature_request_id<V>(mut self, id: V) -> Self
+    where
+        V: TryInto<types::PathId>,
+        <V as TryInto<types::PathId>>::Error: std::error::Error + Send + Sync + 'static,
+    {
+        match id.try_into() {
+            Ok(id) => self.signature_request_id = Some(id),
+            Err(error) => self.options.reject("signature_request_id", error),
+        }
         self
     }
 
@@ -553,6 +567,9 @@ impl<'a> GetSignatureRequestPdf<'a> {
     }
 
     fn request(self) -> crate::Result<PdfRequest> {
+        if let Some(error) = self.options.rejection() {
+            return Err(error);
+        }
         let id = path_id(self.signature_request_id, "signature_request_id")?;
         let path = format!(
             "/signature_request/{}/file",
@@ -577,19 +594,30 @@ pdf_download!(GetSignatureRequestPdf);
 #[must_use = "a request is sent only when the builder is awaited or sent"]
 pub struct GetAgreementPdf<'a> {
     client: &'a crate::Client,
-    agreement_id: Option<String>,
+    agreement_id: Option<types::PathId>,
     options: CallOptions,
     progress: Option<ProgressFn>,
 }
 
 impl<'a> GetAgreementPdf<'a> {
-    /// Id of the agreement.
-    pub fn agreement_id(mut self, id: impl Into<String>) -> Self {
-        self.agreement_id = Some(id.into());
+    /// Id of the agreement. An empty id is refused when the request is awaited, as
+    /// [`Error::InvalidInput`] naming `agreement_id`.
+    pub fn agreement_id<V>(mut self, id: V) -> Self
+    where
+        V: TryInto<types::PathId>,
+        <V as TryInto<types::PathId>>::Error: std::error::Error + Send + Sync + 'static,
+    {
+        match id.try_into() {
+            Ok(id) => self.agreement_id = Some(id),
+            Err(error) => self.options.reject("agreement_id", error),
+        }
         self
     }
 
     fn request(self) -> crate::Result<PdfRequest> {
+        if let Some(error) = self.options.rejection() {
+            return Err(error);
+        }
         let id = path_id(self.agreement_id, "agreement_id")?;
         let path = format!("/agreements/{}/file", progenitor_client::encode_path(&id));
         let request = build(pdf_request(self.client, Method::GET, &path))?;
@@ -603,16 +631,24 @@ pdf_download!(GetAgreementPdf);
 #[must_use = "a request is sent only when the builder is awaited or sent"]
 pub struct GenerateDocumentPdf<'a> {
     client: &'a crate::Client,
-    template_id: Option<String>,
+    template_id: Option<types::PathId>,
     body: Result<types::builder::DocumentGenerateRequest, Error>,
     options: CallOptions,
     progress: Option<ProgressFn>,
 }
 
 impl<'a> GenerateDocumentPdf<'a> {
-    /// Id of the template (with its `sign_`, `ag_` or `pdf_` prefix).
-    pub fn template_id(mut self, id: impl Into<String>) -> Self {
-        self.template_id = Some(id.into());
+    /// Id of the template (with its `sign_`, `ag_` or `pdf_` prefix). An empty id is refused when the request is awaited, as
+    /// [`Error::InvalidInput`] naming `template_id`.
+    pub fn template_id<V>(mut self, id: V) -> Self
+    where
+        V: TryInto<types::PathId>,
+        <V as TryInto<types::PathId>>::Error: std::error::Error + Send + Sync + 'static,
+    {
+        match id.try_into() {
+            Ok(id) => self.template_id = Some(id),
+            Err(error) => self.options.reject("template_id", error),
+        }
         self
     }
 

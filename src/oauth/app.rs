@@ -116,6 +116,7 @@ pub struct AppBuilder<App> {
     clock: SharedClock,
     refresh_skew: Duration,
     timeout: Option<Duration>,
+    insecure_http: bool,
     app: PhantomData<fn() -> App>,
 }
 
@@ -133,6 +134,7 @@ impl<App> fmt::Debug for AppBuilder<App> {
             .field("clock", &self.clock)
             .field("refresh_skew", &self.refresh_skew)
             .field("timeout", &self.timeout)
+            .field("insecure_http", &self.insecure_http)
             .finish()
     }
 }
@@ -151,6 +153,7 @@ impl<App> AppBuilder<App> {
             clock: Arc::new(SystemClock),
             refresh_skew: DEFAULT_REFRESH_SKEW,
             timeout: Some(DEFAULT_TOKEN_TIMEOUT),
+            insecure_http: false,
             app: PhantomData,
         }
     }
@@ -201,8 +204,29 @@ impl<App> AppBuilder<App> {
         self
     }
 
+    /// Allows plain `http://` authorization, token and JWKS endpoints on a host that is not
+    /// loopback. Off by default: codes, tokens and the client secret would cross the
+    /// network unencrypted. Loopback hosts (`127.0.0.0/8`, `::1`, `localhost`) never need
+    /// it. (The redirect URI has Lumin's own rules.)
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.insecure_http = allow;
+        self
+    }
+
     fn build_core(self) -> Result<AppCore, ConfigError> {
-        let redirect_uri = RedirectUri::new(self.redirect_uri)?;
+        let redirect_uri = RedirectUri::new(self.redirect_uri.clone())?;
+        if self.client_id.trim().is_empty() {
+            return Err(ConfigError::EmptyClientId);
+        }
+        if self
+            .client_secret
+            .as_ref()
+            .is_some_and(|secret| secret.secret().trim().is_empty())
+        {
+            return Err(ConfigError::EmptyClientSecret);
+        }
+        check_endpoint("authorization", &self.auth_url, self.insecure_http)?;
+        check_endpoint("token", &self.token_url, self.insecure_http)?;
         let auth_url =
             AuthUrl::new(self.auth_url.clone()).map_err(|source| ConfigError::Endpoint {
                 endpoint: "authorization",
@@ -215,9 +239,6 @@ impl<App> AppBuilder<App> {
                 url: self.token_url,
                 source,
             })?;
-        if self.client_id.is_empty() {
-            return Err(ConfigError::EmptyClientId);
-        }
         let issuer = self.issuer.unwrap_or_else(|| {
             auth_url
                 .url()
@@ -228,7 +249,9 @@ impl<App> AppBuilder<App> {
         });
         let jwks_url = self
             .jwks_url
+            .clone()
             .unwrap_or_else(|| format!("{}/.well-known/jwks.json", issuer.trim_end_matches('/')));
+        check_endpoint("JWKS", &jwks_url, self.insecure_http)?;
         let jwks_url = Url::parse(&jwks_url).map_err(|source| ConfigError::Endpoint {
             endpoint: "JWKS",
             url: jwks_url,
@@ -276,6 +299,27 @@ impl<App> AppBuilder<App> {
     }
 }
 
+/// Checks an endpoint URL by the rules of [`crate::endpoint`] (a query is allowed).
+fn check_endpoint(
+    endpoint: &'static str,
+    url: &str,
+    insecure_http: bool,
+) -> Result<(), ConfigError> {
+    match crate::endpoint::check(url, insecure_http, true) {
+        Ok(_) => Ok(()),
+        Err(crate::endpoint::UrlError::Parse(source)) => Err(ConfigError::Endpoint {
+            endpoint,
+            url: crate::endpoint::redacted(url),
+            source,
+        }),
+        Err(reason) => Err(ConfigError::EndpointRejected {
+            endpoint,
+            url: crate::endpoint::redacted(url),
+            reason,
+        }),
+    }
+}
+
 impl AppBuilder<PrivateApp> {
     /// Whether to send a PKCE `S256` challenge (and the verifier at the exchange) besides
     /// the client secret. On by default: it costs nothing and binds the code to this
@@ -320,9 +364,25 @@ pub enum ConfigError {
         #[source]
         source: url::ParseError,
     },
-    /// The client id is empty.
+    /// An endpoint URL parses but breaks a rule of [`crate::endpoint`]: not http(s), a
+    /// fragment, user info, or plain http to a host that is not loopback without
+    /// [`AppBuilder::allow_insecure_http`].
+    #[error("the {endpoint} URL {url:?} is refused")]
+    EndpointRejected {
+        /// `authorization`, `token` or `JWKS`.
+        endpoint: &'static str,
+        /// The URL as given (without any user name or password).
+        url: String,
+        /// The rule it breaks.
+        #[source]
+        reason: crate::endpoint::UrlError,
+    },
+    /// The client id is empty or only whitespace.
     #[error("the client id is empty")]
     EmptyClientId,
+    /// The client secret is empty or only whitespace.
+    #[error("the client secret is empty")]
+    EmptyClientSecret,
     /// The HTTP client for token requests could not be built.
     #[error("the HTTP client for token requests could not be built")]
     Http(#[source] reqwest::Error),

@@ -220,8 +220,10 @@ fn render_operations(items: &[Item], generated: &Generated, out: &mut String) {
                     headers.iter().map(|(k, v)| format!("{k}: {v}")).collect();
                 let _ = writeln!(out, "  headers set by the client: {}", headers.join(", "));
             }
-            if let Some(fields) = hand.exclusive_fields.get(&id) {
-                let _ = writeln!(out, "  at most one of: {}", fields.join(", "));
+            if let Some(facts) = hand.operations.get(&name) {
+                for rule in &facts.rules {
+                    let _ = writeln!(out, "  checked before sending: {rule}");
+                }
             }
             out.push('\n');
         }

@@ -103,6 +103,13 @@ pub const STEPS: &[Step] = &[
         fix: "the transfer example's local stand-in and the files module disagree: see the error above",
     },
     Step {
+        command: "cargo bench --profile dev --bench compare -- --quick",
+        env: &[],
+        unset: &[],
+        args: &["bench", "--profile", "dev", "--bench", "compare", "--", "--quick"],
+        fix: "the benchmark no longer runs: see the error above (benches/compare.rs)",
+    },
+    Step {
         command: "cargo check --no-default-features --features native-tls",
         env: &[],
         unset: &[],

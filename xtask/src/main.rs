@@ -26,12 +26,42 @@ Commands:
       Check the tracked files without building: no file but Markdown names a path that
       leaves the repository (a `../` path must resolve, from its file's directory, to a
       tracked file or directory).
+  bench [--quick]
+      Run lumin side by side with raw reqwest against a local server the bench starts, and
+      print one table (latency p50/p99, throughput at 64 in flight, peak RSS of a large
+      upload and download, token requests for 1000 calls on an expired token). --quick
+      takes seconds; the full run is for humans (README's Performance section).
   check
       Run everything CI checks: tidy, fmt, clippy, doc, tests, the examples, the feature
       builds, cargo package, and the spec sync report on the vendored upstream spec.
   help
       Print this.
 ";
+
+/// `cargo bench --bench compare` with the bench's own flags.
+fn bench(args: &[&str]) -> Result<(), String> {
+    let quick = match args {
+        [] => false,
+        ["--quick"] => true,
+        other => return Err(format!("bench: unknown arguments {}", other.join(" "))),
+    };
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let mut command = std::process::Command::new(cargo);
+    command
+        .args(["bench", "--bench", "compare", "--"])
+        .current_dir(workspace_root());
+    if quick {
+        command.arg("--quick");
+    }
+    let status = command
+        .status()
+        .map_err(|e| format!("running cargo bench: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err("the bench failed: see the error above".to_owned())
+    }
+}
 
 fn help() -> String {
     HELP.replace("PUBLISHED", PUBLISHED_SPEC_URL)
@@ -45,6 +75,7 @@ fn main() -> ExitCode {
         ["surface"] => print_surface(),
         ["tidy"] => tidy::run(),
         ["check"] => check::run(),
+        ["bench", rest @ ..] => bench(rest),
         [] | ["help" | "--help" | "-h"] => {
             print!("{}", help());
             Ok(())

@@ -136,6 +136,10 @@ pub enum Error {
     /// An upload could not be prepared; the request was not sent.
     #[error(transparent)]
     Files(#[from] crate::files::FilesError),
+    /// A paged list's server broke paging (a repeated page, a total never reached); the
+    /// stream of its items ends here.
+    #[error(transparent)]
+    Pagination(#[from] crate::pages::PaginationError),
 }
 
 /// Why a failure that is normally retried was not.

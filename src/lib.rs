@@ -23,6 +23,7 @@ pub mod files;
 pub mod limits;
 pub mod oauth;
 pub mod operation;
+pub mod pages;
 pub mod retry;
 pub mod rules;
 pub mod time;

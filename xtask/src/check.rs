@@ -96,6 +96,14 @@ pub const STEPS: &[Step] = &[
         fix: "the webhook receiver example failed: see the error above",
     },
     Step {
+        command: "cargo run --example resume_session",
+        env: &[],
+        unset: &["LUMIN_TOKEN_FILE"],
+        args: &["run", "--example", "resume_session"],
+        fix: "the resume_session example's stand-in token endpoint and the file token store \
+              disagree: see the error above",
+    },
+    Step {
         command: "cargo check --no-default-features --features native-tls",
         env: &[],
         unset: &[],

@@ -90,7 +90,9 @@ async fn main() -> Result<(), BoxError> {
         let session = app.start_session(authorized, store).await?;
         clock.advance(Duration::from_secs(2 * 3600));
         session.access_token().await?;
-        println!("run 1: the access token expired and was refreshed; the rotated refresh token is saved");
+        println!(
+            "run 1: the access token expired and was refreshed; the rotated refresh token is saved"
+        );
         print_file(&path)?;
     }
     first.assert();

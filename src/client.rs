@@ -50,7 +50,10 @@ impl fmt::Debug for ClientState {
             .field("token_source", &self.token_source)
             .field(
                 "static_auth",
-                &self.static_auth.as_ref().map(|(name, _)| (name, "[REDACTED]")),
+                &self
+                    .static_auth
+                    .as_ref()
+                    .map(|(name, _)| (name, "[REDACTED]")),
             )
             .field("user_agent", &self.user_agent)
             .field("request_timeout", &self.request_timeout)
@@ -172,7 +175,7 @@ impl ClientBuilder {
     /// builder can be configured further before [`build`](Self::build), which checks the
     /// base URL.
     pub fn from_env() -> Result<Self, EnvError> {
-        Self::from_env_with(|name| std::env::var(name))
+        Self::from_env_with(std::env::var)
     }
 
     /// [`from_env`](Self::from_env) with another source of variables, such as a map in a

@@ -79,9 +79,7 @@ pub enum PaginationError {
         page: u64,
     },
     /// A page came back empty before `total_count` items were received.
-    #[error(
-        "page {page} is empty after {received} items, but the server reported {total_count}"
-    )]
+    #[error("page {page} is empty after {received} items, but the server reported {total_count}")]
     TotalNotReached {
         /// The empty page.
         page: u64,

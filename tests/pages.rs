@@ -1,6 +1,8 @@
 //! `.stream()` over the paged lists: lazily fetched pages, the end at `total_count`, and
 //! a typed error (never an endless loop) from a server that breaks paging.
 
+// Shared with tests/retry.rs; paging uses only scripted answers, not drops or delays.
+#[allow(dead_code)]
 mod support {
     pub mod scripted;
 }
@@ -68,7 +70,10 @@ async fn an_empty_list_is_one_request_and_no_items() {
     let server = MockServer::start_async().await;
     let first = page_mock(&server, 1, templates(1, 0, 0, 0));
     let second = page_mock(&server, 2, templates(2, 0, 0, 0));
-    assert_eq!(ids(&client(&server.base_url())).await.unwrap(), expected(0..0));
+    assert_eq!(
+        ids(&client(&server.base_url())).await.unwrap(),
+        expected(0..0)
+    );
     first.assert_calls(1);
     second.assert_calls(0);
 }
@@ -78,7 +83,10 @@ async fn one_partial_page_is_one_request() {
     let server = MockServer::start_async().await;
     let first = page_mock(&server, 1, templates(1, 0, 3, 3));
     let second = page_mock(&server, 2, templates(2, 0, 0, 3));
-    assert_eq!(ids(&client(&server.base_url())).await.unwrap(), expected(0..3));
+    assert_eq!(
+        ids(&client(&server.base_url())).await.unwrap(),
+        expected(0..3)
+    );
     first.assert_calls(1);
     second.assert_calls(0);
 }
@@ -89,7 +97,10 @@ async fn exactly_full_pages_stop_at_the_total_without_asking_for_more() {
     let first = page_mock(&server, 1, templates(1, 0, 10, 20));
     let second = page_mock(&server, 2, templates(2, 10, 10, 20));
     let third = page_mock(&server, 3, templates(3, 0, 0, 20));
-    assert_eq!(ids(&client(&server.base_url())).await.unwrap(), expected(0..20));
+    assert_eq!(
+        ids(&client(&server.base_url())).await.unwrap(),
+        expected(0..20)
+    );
     first.assert_calls(1);
     second.assert_calls(1);
     third.assert_calls(0);
@@ -101,7 +112,10 @@ async fn a_partial_last_page_ends_the_list() {
     page_mock(&server, 1, templates(1, 0, 10, 23));
     page_mock(&server, 2, templates(2, 10, 10, 23));
     let third = page_mock(&server, 3, templates(3, 20, 3, 23));
-    assert_eq!(ids(&client(&server.base_url())).await.unwrap(), expected(0..23));
+    assert_eq!(
+        ids(&client(&server.base_url())).await.unwrap(),
+        expected(0..23)
+    );
     third.assert_calls(1);
 }
 

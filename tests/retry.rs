@@ -191,7 +191,11 @@ async fn send_signature_request_answered_429_is_sent_again() {
     let requests = server.requests();
     assert_eq!(requests.len(), 2);
     for request in &requests {
-        assert!(request.head.starts_with("POST /signature_request/send HTTP/1.1"));
+        assert!(
+            request
+                .head
+                .starts_with("POST /signature_request/send HTTP/1.1")
+        );
     }
     assert_eq!(
         requests[0].body, requests[1].body,

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use httpmock::Method::POST;
 use httpmock::MockServer;
-use lumin::clock::RecordingSleep;
 use lumin::client::DEFAULT_USER_AGENT;
+use lumin::clock::RecordingSleep;
 use lumin::oauth::{ClientSecret, PrivateApp, RefreshToken};
 use lumin::reqwest::header::{HeaderMap, HeaderValue};
 use lumin::retry::RetryPolicy;

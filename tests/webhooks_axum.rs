@@ -86,7 +86,9 @@ impl Server {
 async fn a_signed_fresh_event_reaches_the_handler() {
     let server = start().await;
     let body = event(NOW_MS - 1000);
-    let (status, _) = server.post(body.clone(), Some(&signature(SECRET, &body))).await;
+    let (status, _) = server
+        .post(body.clone(), Some(&signature(SECRET, &body)))
+        .await;
     assert_eq!(status, 200);
     assert_eq!(
         server.received(),
@@ -113,7 +115,9 @@ async fn a_tampered_or_unsigned_or_foreign_delivery_is_401() {
 async fn a_stale_event_is_acknowledged_but_never_handled() {
     let server = start().await;
     let body = event(NOW_MS - 2 * 3600 * 1000);
-    let (status, text) = server.post(body.clone(), Some(&signature(SECRET, &body))).await;
+    let (status, text) = server
+        .post(body.clone(), Some(&signature(SECRET, &body)))
+        .await;
     assert_eq!(status, 200);
     assert!(text.contains("before now"), "{text}");
     assert!(server.received().is_empty());
@@ -123,7 +127,9 @@ async fn a_stale_event_is_acknowledged_but_never_handled() {
 async fn a_signed_body_that_is_not_an_event_is_400() {
     let server = start().await;
     let body = br#"{"not":"an event"}"#.to_vec();
-    let (status, _) = server.post(body.clone(), Some(&signature(SECRET, &body))).await;
+    let (status, _) = server
+        .post(body.clone(), Some(&signature(SECRET, &body)))
+        .await;
     assert_eq!(status, 400);
     assert!(server.received().is_empty());
 }
@@ -153,7 +159,9 @@ async fn an_oversized_body_is_413_with_or_without_a_content_length() {
     // A body of exactly the limit is read.
     let mut body = event(NOW_MS);
     body.resize(MAX_BODY, b' ');
-    let (status, _) = server.post(body.clone(), Some(&signature(SECRET, &body))).await;
+    let (status, _) = server
+        .post(body.clone(), Some(&signature(SECRET, &body)))
+        .await;
     assert_eq!(status, 200);
     assert_eq!(server.received().len(), 1);
 }

@@ -242,17 +242,15 @@ fn paged_stream(
     };
     let items_field = field(&pagination.items)?;
     let item_ty = match &items_field.ty {
-        Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Vec") => p
-            .path
-            .segments
-            .last()
-            .and_then(|s| match &s.arguments {
+        Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Vec") => {
+            p.path.segments.last().and_then(|s| match &s.arguments {
                 PathArguments::AngleBracketed(args) => args.args.iter().find_map(|a| match a {
                     GenericArgument::Type(ty) => Some(ty.clone()),
                     _ => None,
                 }),
                 _ => None,
-            }),
+            })
+        }
         _ => None,
     }
     .ok_or_else(|| what(&format!("its field `{}` is not a Vec", pagination.items)))?;

@@ -135,9 +135,7 @@ impl FileTokenStore {
             SAVES.fetch_add(1, Ordering::Relaxed)
         ));
         let written = (|| {
-            let mut file = owner_only()
-                .open(&temp)
-                .map_err(io("create", &temp))?;
+            let mut file = owner_only().open(&temp).map_err(io("create", &temp))?;
             file.write_all(json).map_err(io("write", &temp))?;
             file.sync_all().map_err(io("flush", &temp))?;
             #[cfg(test)]
@@ -251,13 +249,19 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
-            let mode = fs::metadata(dir.join("token.json")).unwrap().permissions().mode();
+            let mode = fs::metadata(dir.join("token.json"))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600, "{mode:o}");
         }
         // Only the token file is left: no temporary file.
         assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
         let debug = format!("{store:?}");
-        assert!(debug.contains("token.json") && !debug.contains("rt-2"), "{debug}");
+        assert!(
+            debug.contains("token.json") && !debug.contains("rt-2"),
+            "{debug}"
+        );
     }
 
     #[tokio::test]
@@ -300,7 +304,10 @@ mod tests {
         let store = FileTokenStore::new(dir.join("token.json"));
         let error = store.load().await.unwrap_err();
         let error = error.downcast::<FileStoreError>().unwrap();
-        assert!(matches!(*error, FileStoreError::Malformed { .. }), "{error:?}");
+        assert!(
+            matches!(*error, FileStoreError::Malformed { .. }),
+            "{error:?}"
+        );
         assert!(!format!("{error:?} {error}").contains("rt-secret"));
     }
 

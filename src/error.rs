@@ -328,6 +328,7 @@ struct Envelope {
 /// The documented error envelope, `{error_code, error_message}`, as the generated types
 /// name it. The client reads error responses itself, into [`Error`].
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ApiErrorBody {
     /// Machine-readable code.
     pub error_code: String,

@@ -26,6 +26,8 @@ pub mod operation;
 pub mod pages;
 pub mod retry;
 pub mod rules;
+#[cfg(feature = "schemars")]
+pub mod schema;
 pub mod time;
 pub mod webhooks;
 pub mod wire;

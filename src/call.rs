@@ -1,21 +1,21 @@
 //! The call layer: what happens around every operation, generated or handwritten.
 //!
 //! Every builder in [`operations`](crate::operations) and [`files`](crate::files) ends in
-//! [`run`] (generated operations) or [`send`] (handwritten ones). Both go through the same
+//! `run` (generated operations) or `send` (handwritten ones). Both go through the same
 //! two steps, which the generated code also reaches through its `ClientHooks`:
 //!
-//! 1. [`prepare`]: the per-call options (timeout), the headers the spec gives a default
+//! 1. `prepare`: the per-call options (timeout), the headers the spec gives a default
 //!    (`X-Lumin-API-Version: 1.1`, `Accept: application/pdf`), the exclusive-field rule
 //!    (only for operations whose spec declares one), the `User-Agent`, and the
 //!    credentials: a static one's header, or the access token of a
 //!    [`TokenSource`](crate::auth::TokenSource) (set per request, so that a caller's
 //!    own HTTP client carries them too);
-//! 2. [`execute`]: sends, retries as the [`RetryPolicy`] and the operation's retry safety
+//! 2. `execute`: sends, retries as the [`RetryPolicy`] and the operation's retry safety
 //!    allow (see [`crate::retry`]), refreshes once after a `401`, and turns any response
 //!    that is not a documented success into an [`Error`] with status, headers and body.
 //!
 //! What the operation is comes from its [`Operation`] facts, handed in by the builder;
-//! per-call state travels in a task-local [`CallContext`] for the duration of one call, so
+//! per-call state travels in a task-local `CallContext` for the duration of one call, so
 //! the hooks progenitor calls see it too. Each call is a `tracing` span (`lumin.call`).
 
 use std::cell::RefCell;

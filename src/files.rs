@@ -14,7 +14,7 @@
 //! go through the same call layer ([`crate::call`]: credentials, retries, token refresh,
 //! errors with the raw body). A multipart body is streamed, so an upload is never sent
 //! twice: a failure the retry policy would retry is returned as
-//! [`Error::NotRetried`](crate::Error::NotRetried).
+//! [`Error::NotRetried`].
 
 use std::future::IntoFuture;
 use std::time::Duration;

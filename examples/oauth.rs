@@ -303,7 +303,8 @@ mod stand_in {
     /// What the user's browser does: open the authorization URL, then follow the redirect,
     /// whose path and query it delivers to the callback listener at `callback`.
     pub async fn browse(authorize: Url, callback: SocketAddr) -> Result<(), BoxError> {
-        let browser = lumin::reqwest::Client::builder()
+        // The crate's TLS setup: with `rustls-ring`, reqwest has no process-wide provider.
+        let browser = lumin::client::http_builder()?
             .redirect(lumin::reqwest::redirect::Policy::none())
             .build()?;
         let response = browser.get(authorize).send().await?;

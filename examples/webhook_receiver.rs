@@ -1,5 +1,5 @@
-//! A webhook receiver on 127.0.0.1: verify, parse, answer exactly `200` at once, and hand
-//! the event to background work.
+//! A webhook receiver on axum, on 127.0.0.1: verify, drop replays, answer exactly `200` at
+//! once, and hand the event to background work.
 //!
 //! ```text
 //! cargo run --example webhook_receiver
@@ -7,37 +7,83 @@
 //!
 //! The secret comes from `LUMIN_WEBHOOK_SECRET` (your Primary API key, or your app's
 //! signing secret); when it is unset, a labelled demo secret is used. To be a
-//! self-contained demo, the example then posts one signed sample event (twice, as a retry
-//! would) and one forged event to itself, prints what the worker received, and exits.
-//! Put it behind an HTTPS tunnel (Lumin only calls `https://` URLs) to receive real
-//! events, with `LUMIN_WEBHOOK_SERVE=1` to keep it running.
+//! self-contained demo, the example then posts to itself a signed event (twice, as a
+//! retry would), a forged one, a stale replay and an oversized body, prints what the
+//! worker received, and exits. Put it behind an HTTPS tunnel (Lumin only calls `https://`
+//! URLs) to receive real events, with `LUMIN_WEBHOOK_SERVE=1` to keep it running.
 //!
-//! The HTTP handling is a minimal HTTP/1.1 reader (one request per connection, a
-//! `Content-Length` body, no chunked encoding) so the example needs no web framework;
-//! with axum, actix or hyper, hand the raw body bytes and the `X-Signature` header to
-//! the same `verify_and_parse` call.
+//! The `VerifiedEvent` extractor (feature `axum`) checks the signature over the raw body
+//! and the event's age; replays within the window are dropped by their `DedupKey`.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::error::Error;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use lumin::webhooks::{SIGNATURE_HEADER, WebhookError, WebhookEvent, WebhookVerifier, signature};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use axum::Router;
+use axum::extract::{FromRef, State};
+use axum::http::StatusCode;
+use axum::routing::post;
+use lumin::clock::{SharedClock, SystemClock};
+use lumin::time::{Millis, Timestamp};
+use lumin::webhooks::axum::{MAX_BODY, VerifiedEvent};
+use lumin::webhooks::{DedupKey, SIGNATURE_HEADER, WebhookEvent, WebhookVerifier, signature};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 
 /// DEMO ONLY: used when `LUMIN_WEBHOOK_SECRET` is unset. Not a real key.
 const DEMO_SECRET: &str = "demo-secret-not-a-real-key";
 
-/// Largest body accepted; Lumin's events are a few kilobytes.
-const MAX_BODY: usize = 1 << 20;
+/// Events older than this are refused. Lumin retries a missed delivery for about
+/// 30 h 20 min with the original `event_time`, so the window covers the whole schedule.
+const FRESHNESS: Duration = Duration::from_secs(31 * 3600);
 
-/// Largest request line plus headers accepted.
-const MAX_HEAD: u64 = 16 * 1024;
+/// What the handlers share: the verifier (read by the extractor), the keys of the events
+/// seen within the freshness window, and the queue to the worker.
+#[derive(Clone)]
+struct Receiver {
+    verifier: WebhookVerifier,
+    clock: SharedClock,
+    seen: Arc<Mutex<HashMap<DedupKey, Timestamp<Millis>>>>,
+    events: mpsc::Sender<WebhookEvent>,
+}
 
-/// Time allowed to receive a whole request; Lumin itself waits 30 s for the answer.
-const READ_TIMEOUT: Duration = Duration::from_secs(10);
+impl FromRef<Receiver> for WebhookVerifier {
+    fn from_ref(receiver: &Receiver) -> Self {
+        receiver.verifier.clone()
+    }
+}
+
+/// A verified, fresh event: dropped when already seen, else queued. Answers `200` at once
+/// (Lumin waits at most 30 s and retries anything else); a full queue answers `503`, so
+/// that Lumin delivers the event again later.
+async fn receive(
+    State(receiver): State<Receiver>,
+    VerifiedEvent(event): VerifiedEvent,
+) -> StatusCode {
+    let key = event.dedup_key();
+    {
+        let mut seen = receiver.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        // Keys older than the window can go: the verifier refuses those events anyway.
+        let now = receiver.clock.now();
+        seen.retain(|_, at| *at + FRESHNESS >= now);
+        if seen.contains_key(&key) {
+            println!("receiver: duplicate delivery of {key} ignored");
+            return StatusCode::OK;
+        }
+        seen.insert(key.clone(), event.event.event_time);
+    }
+    match receiver.events.try_send(event) {
+        Ok(()) => StatusCode::OK,
+        Err(_) => {
+            // Forget the key, so that Lumin's next delivery is taken.
+            let mut seen = receiver.seen.lock().unwrap_or_else(PoisonError::into_inner);
+            seen.remove(&key);
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+    }
+}
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn Error>> {
@@ -48,24 +94,25 @@ async fn main() -> Result<(), Box<dyn Error>> {
             println!("LUMIN_WEBHOOK_SECRET is unset: using the built-in DEMO secret");
             DEMO_SECRET.to_owned()
         });
-    let verifier = Arc::new(WebhookVerifier::new(secret.clone()));
+    let clock: SharedClock = Arc::new(SystemClock);
+    let (events, mut queue) = mpsc::channel::<WebhookEvent>(1024);
+    let receiver = Receiver {
+        verifier: WebhookVerifier::new(secret.clone()).with_max_age(FRESHNESS, clock.clone()),
+        clock: clock.clone(),
+        seen: Arc::default(),
+        events,
+    };
+    let app = Router::new()
+        .route("/lumin/webhooks", post(receive))
+        .with_state(receiver);
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let address = listener.local_addr()?;
     println!("Listening for Lumin webhooks on http://{address}/lumin/webhooks");
 
-    // Background work: de-duplicate retried deliveries, then process.
-    let (events, mut queue) = mpsc::channel::<WebhookEvent>(1024);
+    // Background work, off the request path.
     let worker = tokio::spawn(async move {
-        let mut seen = HashSet::new();
         let mut processed = 0;
         while let Some(event) = queue.recv().await {
-            if !seen.insert(event.dedup_key()) {
-                println!(
-                    "worker: duplicate delivery of {} ignored",
-                    event.dedup_key()
-                );
-                continue;
-            }
             // Slow work (downloading the signed file, updating a database) goes here.
             // The details URL carries an access token, so it is not printed.
             let sr = event.signature_request.as_ref();
@@ -85,121 +132,59 @@ async fn main() -> Result<(), Box<dyn Error>> {
         }
         processed
     });
-
-    let server = {
-        let verifier = verifier.clone();
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let (verifier, events) = (verifier.clone(), events.clone());
-                tokio::spawn(async move {
-                    match tokio::time::timeout(READ_TIMEOUT, handle(stream, &verifier, &events))
-                        .await
-                    {
-                        Ok(Ok(())) => {}
-                        Ok(Err(e)) => eprintln!("receiver: {e}"),
-                        Err(_) => eprintln!("receiver: request not received in time"),
-                    }
-                });
-            }
-        })
-    };
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
 
     if std::env::var_os("LUMIN_WEBHOOK_SERVE").is_some() {
-        server.await?;
+        server.await??;
         return Ok(());
     }
 
-    // The demo: a signed event (delivered twice, as a retry would), then a forgery.
-    let sample = br#"{"event": {"event_time": 1758812586180, "event_type": "signature_request_approved", "event_metadata": {"workspace_id": "68d417dcdeaecfae84872de8"}}, "signature_request": {"signature_request_id": "68d558daa153cb3c30718518", "title": "Demo", "status": "APPROVED", "signers": [{"name": "John Doe", "email": "john.doe@example.com", "status": "APPROVED", "is_approved": true}]}, "details_url": "https://sign.luminpdf.com/auth?mode=view-contract&token=demo"}"#;
-    let good = signature(&secret, sample);
+    // The demo: a fresh signed event (delivered twice, as a retry would), a forgery, a
+    // signed event replayed two days later, and an oversized body.
+    let now = clock.now().unix_millis();
+    let sample = sample_event(now);
+    let good = signature(&secret, &sample);
     for attempt in ["delivery", "retry"] {
-        let status = post(address, sample, &good).await?;
+        let status = deliver(address, &sample, &good).await?;
         println!("sender: {attempt} answered {status}");
     }
-    let forged = signature("someone-else", sample);
+    let forged = signature("someone-else", &sample);
     println!(
         "sender: forged delivery answered {}",
-        post(address, sample, &forged).await?
+        deliver(address, &sample, &forged).await?
+    );
+    let stale = sample_event(now - 2 * 86_400 * 1000);
+    println!(
+        "sender: replay from two days ago answered {}",
+        deliver(address, &stale, &signature(&secret, &stale)).await?
+    );
+    let mut oversized = sample.clone();
+    oversized.resize(MAX_BODY + 1, b' ');
+    println!(
+        "sender: oversized body answered {}",
+        deliver(address, &oversized, &signature(&secret, &oversized)).await?
     );
 
     server.abort();
     let _ = server.await;
-    drop(verifier);
     let processed = worker.await?;
     println!("worker: processed {processed} event(s)");
+    if processed != 1 {
+        return Err(format!("expected exactly 1 processed event, got {processed}").into());
+    }
     Ok(())
 }
 
-/// Reads one request, verifies and parses it, queues it, and answers.
-async fn handle(
-    stream: TcpStream,
-    verifier: &WebhookVerifier,
-    events: &mpsc::Sender<WebhookEvent>,
-) -> Result<(), Box<dyn Error + Send + Sync>> {
-    let mut reader = BufReader::new(stream);
-    let mut request_line = String::new();
-    let mut content_length = None;
-    let mut signature_header = None;
-    {
-        // The request line and headers, within MAX_HEAD bytes.
-        let mut head = (&mut reader).take(MAX_HEAD);
-        head.read_line(&mut request_line).await?;
-        loop {
-            let mut line = String::new();
-            if head.read_line(&mut line).await? == 0 || line == "\r\n" {
-                break;
-            }
-            if let Some((name, value)) = line.trim_end().split_once(':') {
-                let name = name.trim().to_ascii_lowercase();
-                if name == "content-length" {
-                    content_length = Some(value.trim().parse().unwrap_or(usize::MAX));
-                } else if name == SIGNATURE_HEADER {
-                    signature_header = Some(value.trim().to_owned());
-                }
-            }
-        }
-    }
-    let status = if !request_line.starts_with("POST ") {
-        "405 Method Not Allowed"
-    } else if let Some(length) = content_length.filter(|&n| n <= MAX_BODY) {
-        let mut body = vec![0; length];
-        reader.read_exact(&mut body).await?;
-        // Verify the raw bytes, then parse: never parse and re-serialize first.
-        match verifier.verify_and_parse(&body, signature_header.as_deref()) {
-            // Queue and answer exactly 200 at once: Lumin waits at most 30 s, and treats
-            // any other status as a failure to retry. A full queue answers 503, so that
-            // Lumin delivers the event again later.
-            Ok(event) => match events.try_send(event) {
-                Ok(()) => "200 OK",
-                Err(_) => "503 Service Unavailable",
-            },
-            Err(e) => {
-                eprintln!("receiver: rejected a delivery: {e}");
-                match e {
-                    WebhookError::MissingSignature
-                    | WebhookError::SignatureNotHex
-                    | WebhookError::SignatureLength(_)
-                    | WebhookError::SignatureMismatch => "401 Unauthorized",
-                    WebhookError::Malformed(_) => "400 Bad Request",
-                    // Answered 200 so that Lumin stops retrying an event we will never take.
-                    WebhookError::TooOld { .. } => "200 OK",
-                    // No usable secret: a misconfiguration; Lumin retries once it is fixed.
-                    _ => "500 Internal Server Error",
-                }
-            }
-        }
-    } else if content_length.is_none() {
-        "411 Length Required"
-    } else {
-        "413 Payload Too Large"
-    };
-    let response = format!("HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
-    reader.into_inner().write_all(response.as_bytes()).await?;
-    Ok(())
+/// A signature request approval at `event_time_ms`, as Lumin sends it.
+fn sample_event(event_time_ms: i64) -> Vec<u8> {
+    format!(
+        r#"{{"event": {{"event_time": {event_time_ms}, "event_type": "signature_request_approved", "event_metadata": {{"workspace_id": "68d417dcdeaecfae84872de8"}}}}, "signature_request": {{"signature_request_id": "68d558daa153cb3c30718518", "title": "Demo", "status": "APPROVED", "signers": [{{"name": "John Doe", "email": "john.doe@example.com", "status": "APPROVED", "is_approved": true}}]}}, "details_url": "https://sign.luminpdf.com/auth?mode=view-contract&token=demo"}}"#
+    )
+    .into_bytes()
 }
 
 /// Posts `body` with `X-Signature: signature` and returns the status line's code.
-async fn post(
+async fn deliver(
     address: std::net::SocketAddr,
     body: &[u8],
     signature: &str,
@@ -207,13 +192,16 @@ async fn post(
     let mut stream = TcpStream::connect(address).await?;
     let head = format!(
         "POST /lumin/webhooks HTTP/1.1\r\nhost: {address}\r\nuser-agent: Lumin Sign API\r\n\
-         content-type: application/json\r\nx-signature: {signature}\r\ncontent-length: {}\r\n\r\n",
+         content-type: application/json\r\n{SIGNATURE_HEADER}: {signature}\r\n\
+         content-length: {}\r\nconnection: close\r\n\r\n",
         body.len()
     );
     stream.write_all(head.as_bytes()).await?;
-    stream.write_all(body).await?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await?;
+    // The server may refuse an oversized body before reading it all.
+    let _ = stream.write_all(body).await;
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response).await;
+    let response = String::from_utf8_lossy(&response);
     Ok(response
         .lines()
         .next()

@@ -6,8 +6,10 @@
 //!
 //! 1. `prepare`: the per-call options (timeout), the headers the spec gives a default
 //!    (`X-Lumin-API-Version: 1.1`, `Accept: application/pdf`), the body rules (only for
-//!    operations whose spec declares some), and the access token of a
-//!    [`TokenSource`](crate::auth::TokenSource);
+//!    operations whose spec declares some), the `User-Agent`, and the credentials: a
+//!    static one's header, or the access token of a
+//!    [`TokenSource`](crate::auth::TokenSource) (set per request, so that a caller's
+//!    own HTTP client carries them too);
 //! 2. `execute`: sends, retries as the [`RetryPolicy`] and the operation's retry safety
 //!    allow (see [`crate::retry`]), refreshes once after a `401`, and turns any response
 //!    that is not a documented success into an [`Error`] with status, headers and body.
@@ -24,7 +26,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use progenitor_client::{ClientHooks, ClientInfo as _, OperationInfo, ResponseValue};
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, USER_AGENT};
 use reqwest::{Request, Response, StatusCode};
 use secrecy::SecretString;
 use tracing::Instrument as _;
@@ -230,13 +232,18 @@ pub(crate) async fn prepare(
     {
         crate::rules::check(rules, &value, &[])?;
     }
-    if let Some(timeout) = timeout {
+    let state = client.inner();
+    if let Some(timeout) = timeout.or(state.request_timeout) {
         *request.timeout_mut() = Some(timeout);
     }
     let headers = request.headers_mut();
     headers.remove(GENERATOR_VERSION_HEADER);
     for (name, value) in op.default_headers {
         headers.insert(*name, HeaderValue::from_static(value));
+    }
+    headers.insert(USER_AGENT, state.user_agent.clone());
+    if let Some((name, value)) = &state.static_auth {
+        headers.insert(name.clone(), value.clone());
     }
     if let Some(source) = &client.inner().token_source {
         let token = source.access_token().await.map_err(Error::TokenSource)?;

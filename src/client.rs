@@ -8,7 +8,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderValue, USER_AGENT};
+use reqwest::header::{HeaderName, HeaderValue};
 
 use crate::auth::{Credentials, InvalidCredential, TokenSource};
 use crate::clock::{SharedClock, SharedSleep, SystemClock, TokioSleep};
@@ -25,6 +25,14 @@ pub const DEFAULT_USER_AGENT: &str = concat!("lumin-rust/", env!("CARGO_PKG_VERS
 #[derive(Clone)]
 pub struct ClientState {
     pub(crate) token_source: Option<Arc<dyn TokenSource>>,
+    /// The header of a static credential (API key, fixed bearer token), marked sensitive;
+    /// set on each request, so that it works with a caller's own HTTP client too.
+    pub(crate) static_auth: Option<(HeaderName, HeaderValue)>,
+    /// The `User-Agent`, set on each request.
+    pub(crate) user_agent: HeaderValue,
+    /// The total timeout to set on each request (when the HTTP client is the caller's,
+    /// whose own timeout the builder cannot change).
+    pub(crate) request_timeout: Option<Duration>,
     pub(crate) clock: SharedClock,
     pub(crate) sleep: SharedSleep,
     pub(crate) retry: RetryPolicy,
@@ -43,6 +51,15 @@ impl fmt::Debug for ClientState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientState")
             .field("token_source", &self.token_source)
+            .field(
+                "static_auth",
+                &self
+                    .static_auth
+                    .as_ref()
+                    .map(|(name, _)| (name, "[REDACTED]")),
+            )
+            .field("user_agent", &self.user_agent)
+            .field("request_timeout", &self.request_timeout)
             .field("clock", &self.clock)
             .field("sleep", &self.sleep)
             .field("retry", &self.retry)
@@ -90,6 +107,31 @@ pub enum BuildError {
     Tls(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
 }
 
+/// The variable [`ClientBuilder::from_env`] reads an API key from.
+pub const ENV_API_KEY: &str = "LUMIN_API_KEY";
+/// The variable [`ClientBuilder::from_env`] reads an OAuth access token from.
+pub const ENV_ACCESS_TOKEN: &str = "LUMIN_ACCESS_TOKEN";
+/// The variable [`ClientBuilder::from_env`] reads another base URL from.
+pub const ENV_BASE_URL: &str = "LUMIN_BASE_URL";
+
+/// Why [`ClientBuilder::from_env`] found no usable configuration.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EnvError {
+    /// Neither credential variable is set (or both are empty).
+    #[error("no credentials in the environment: set {ENV_API_KEY} or {ENV_ACCESS_TOKEN}")]
+    MissingCredentials,
+    /// Both credential variables are set, so which one to use is ambiguous.
+    #[error("both {ENV_API_KEY} and {ENV_ACCESS_TOKEN} are set; set only one")]
+    ConflictingCredentials,
+    /// A variable is set but is not valid Unicode.
+    #[error("the environment variable {variable} is not valid Unicode")]
+    NotUnicode {
+        /// The variable.
+        variable: &'static str,
+    },
+}
+
 /// Configures and builds a [`Client`](crate::Client).
 ///
 /// ```
@@ -108,6 +150,7 @@ pub enum BuildError {
 #[derive(Debug, Clone)]
 pub struct ClientBuilder {
     base_url: String,
+    http_client: Option<reqwest::Client>,
     credentials: Option<Credentials>,
     timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
@@ -131,6 +174,7 @@ impl ClientBuilder {
     pub fn new() -> Self {
         Self {
             base_url: DEFAULT_BASE_URL.to_owned(),
+            http_client: None,
             credentials: None,
             timeout: Some(Duration::from_secs(60)),
             connect_timeout: Some(Duration::from_secs(15)),
@@ -149,6 +193,59 @@ impl ClientBuilder {
     /// `::1`, `localhost`) never need it.
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {
         self.insecure_http = allow;
+        self
+    }
+
+    /// A builder configured from the environment:
+    ///
+    /// | variable | what |
+    /// |---|---|
+    /// | `LUMIN_API_KEY` | an API key, sent in `X-API-KEY` |
+    /// | `LUMIN_ACCESS_TOKEN` | an OAuth access token, sent as `Authorization: Bearer` (instead of the key) |
+    /// | `LUMIN_BASE_URL` | optional: another base URL (default [`DEFAULT_BASE_URL`]) |
+    ///
+    /// Exactly one of the first two must be set (an empty value counts as unset). The
+    /// builder can be configured further before [`build`](Self::build), which checks the
+    /// base URL.
+    pub fn from_env() -> Result<Self, EnvError> {
+        Self::from_env_with(std::env::var)
+    }
+
+    /// [`from_env`](Self::from_env) with another source of variables, such as a map in a
+    /// test: `lookup` answers like [`std::env::var`].
+    pub fn from_env_with<F>(lookup: F) -> Result<Self, EnvError>
+    where
+        F: Fn(&'static str) -> Result<String, std::env::VarError>,
+    {
+        let read = |variable: &'static str| match lookup(variable) {
+            Ok(value) if value.is_empty() => Ok(None),
+            Ok(value) => Ok(Some(value)),
+            Err(std::env::VarError::NotPresent) => Ok(None),
+            Err(std::env::VarError::NotUnicode(_)) => Err(EnvError::NotUnicode { variable }),
+        };
+        let credentials = match (read(ENV_API_KEY)?, read(ENV_ACCESS_TOKEN)?) {
+            (Some(key), None) => Credentials::api_key(key),
+            (None, Some(token)) => Credentials::bearer(token),
+            (None, None) => return Err(EnvError::MissingCredentials),
+            (Some(_), Some(_)) => return Err(EnvError::ConflictingCredentials),
+        };
+        let mut builder = Self::new().credentials(credentials);
+        if let Some(base_url) = read(ENV_BASE_URL)? {
+            builder = builder.base_url(base_url);
+        }
+        Ok(builder)
+    }
+
+    /// Sends requests with `http`, the caller's own `reqwest` client (its proxy, root
+    /// certificates, HTTP/2 settings, default headers), instead of one built here.
+    ///
+    /// Credentials, the `User-Agent`, retries, hooks and the total [`timeout`](Self::timeout)
+    /// still apply, set on each request; the [`connect_timeout`](Self::connect_timeout) and
+    /// the TLS backend are then the caller's. So is the redirect policy: build `http` with
+    /// `redirect(reqwest::redirect::Policy::none())`, as this crate does, or a redirect to
+    /// another host may carry the `X-API-KEY` header there.
+    pub fn http_client(mut self, http: reqwest::Client) -> Self {
+        self.http_client = Some(http);
         self
     }
 
@@ -233,25 +330,24 @@ impl ClientBuilder {
                 reason,
             });
         }
-        let mut headers = HeaderMap::new();
-        if let Some((name, value)) = credentials.static_header()? {
-            headers.insert(name, value);
-        }
-        headers.insert(
-            USER_AGENT,
-            HeaderValue::from_str(&self.user_agent).map_err(|_| BuildError::InvalidUserAgent)?,
-        );
-        let mut http = http_builder()?
-            .default_headers(headers)
-            // Credentials must not follow a redirect to another host.
-            .redirect(reqwest::redirect::Policy::none());
-        if let Some(timeout) = self.timeout {
-            http = http.timeout(timeout);
-        }
-        if let Some(timeout) = self.connect_timeout {
-            http = http.connect_timeout(timeout);
-        }
-        let http = http.build().map_err(BuildError::Http)?;
+        let static_auth = credentials.static_header()?;
+        let user_agent =
+            HeaderValue::from_str(&self.user_agent).map_err(|_| BuildError::InvalidUserAgent)?;
+        let (http, request_timeout) = match self.http_client {
+            Some(http) => (http, self.timeout),
+            None => {
+                let mut http = http_builder()?
+                    // Credentials must not follow a redirect to another host.
+                    .redirect(reqwest::redirect::Policy::none());
+                if let Some(timeout) = self.timeout {
+                    http = http.timeout(timeout);
+                }
+                if let Some(timeout) = self.connect_timeout {
+                    http = http.connect_timeout(timeout);
+                }
+                (http.build().map_err(BuildError::Http)?, None)
+            }
+        };
         let token_source = match credentials {
             Credentials::TokenSource(source) => Some(source),
             _ => None,
@@ -261,6 +357,9 @@ impl ClientBuilder {
             http,
             ClientState {
                 token_source,
+                static_auth,
+                user_agent,
+                request_timeout,
                 clock: self.clock,
                 sleep: self.sleep,
                 retry: self.retry,
@@ -287,8 +386,14 @@ fn rustls_config() -> Result<rustls::ClientConfig, BuildError> {
 }
 
 /// A `reqwest` builder with this crate's TLS setup for the chosen backend (used for the
-/// API client and the OAuth token client alike).
-pub(crate) fn http_builder() -> Result<reqwest::ClientBuilder, BuildError> {
+/// API client and the OAuth token client alike): a starting point for a client of your
+/// own ([`ClientBuilder::http_client`]) with a proxy, default headers or HTTP/2 settings.
+///
+/// With the default `rustls-ring` feature reqwest has no process-wide crypto provider, so
+/// a `reqwest::Client::builder()` of your own needs either this function, its own
+/// `tls_backend_preconfigured` rustls configuration (for custom root certificates), or a
+/// provider installed with `rustls::crypto::ring::default_provider().install_default()`.
+pub fn http_builder() -> Result<reqwest::ClientBuilder, BuildError> {
     let http = reqwest::Client::builder();
     #[cfg(feature = "rustls-ring")]
     let http = http.tls_backend_preconfigured(rustls_config()?);

@@ -136,6 +136,10 @@ pub enum Error {
     /// An upload could not be prepared; the request was not sent.
     #[error(transparent)]
     Files(#[from] crate::files::FilesError),
+    /// A paged list's server broke paging (a repeated page, a total never reached); the
+    /// stream of its items ends here.
+    #[error(transparent)]
+    Pagination(#[from] crate::pages::PaginationError),
 }
 
 /// Why a failure that is normally retried was not.
@@ -324,6 +328,7 @@ struct Envelope {
 /// The documented error envelope, `{error_code, error_message}`, as the generated types
 /// name it. The client reads error responses itself, into [`Error`].
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ApiErrorBody {
     /// Machine-readable code.
     pub error_code: String,

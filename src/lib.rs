@@ -24,8 +24,11 @@ pub mod files;
 pub mod limits;
 pub mod oauth;
 pub mod operation;
+pub mod pages;
 pub mod retry;
 pub mod rules;
+#[cfg(feature = "schemars")]
+pub mod schema;
 pub mod time;
 pub mod webhooks;
 pub mod wire;

@@ -31,6 +31,12 @@
 //! maximum age ([`WebhookVerifier::with_max_age`]) rejects events whose `event_time` is
 //! older than a window by the crate's clock; a window shorter than the retry schedule
 //! (about 30 h 20 min) drops the later retries of a delivery your endpoint missed.
+//!
+//! With the `axum` feature, `lumin::webhooks::axum::VerifiedEvent` does all of this as an
+//! extractor.
+
+#[cfg(feature = "axum")]
+pub mod axum;
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -26,7 +26,7 @@ use syn::{
     PathArguments, ReturnType, Type, WherePredicate,
 };
 
-use crate::{CheckFacts, Error, OperationFacts, RuleFacts};
+use crate::{CheckFacts, Error, OperationFacts, PaginationFacts, RuleFacts};
 
 /// One operation's builder as progenitor generated it.
 struct Builder {
@@ -41,7 +41,7 @@ struct Builder {
 }
 
 /// Options every builder has; an operation parameter with one of these names would clash.
-const OPTION_SETTERS: &[&str] = &["timeout", "retry", "send", "into_future"];
+const OPTION_SETTERS: &[&str] = &["timeout", "retry", "send", "into_future", "stream"];
 
 /// Rewrites the generated client in place and returns the glue to append to it.
 pub(crate) fn transform(
@@ -145,6 +145,10 @@ pub(crate) fn transform(
                 }
             }
         });
+        if let Some(pagination) = &op.pagination {
+            let stream_method = paged_stream(file, builder, pagination)?;
+            wrappers.push(stream_method);
+        }
         let doc_attrs = docs.get(&builder.operation_id).cloned().unwrap_or_default();
         methods.push(quote! {
             #(#doc_attrs)*
@@ -183,6 +187,103 @@ pub(crate) fn transform(
                 let mut opened: Vec<&str> = Vec::new();
                 #(#open_enum_checks)*
                 assert_eq!(opened.len(), #opened_count);
+            }
+        }
+    })
+}
+
+/// For an operation with `x-lumin-pagination`: implements `crate::pages::Paged` for its
+/// response type (inside `mod types`, from the fields the extension names) and returns
+/// the `.stream()` method of its builder.
+fn paged_stream(
+    file: &mut syn::File,
+    builder: &Builder,
+    pagination: &PaginationFacts,
+) -> Result<TokenStream, Error> {
+    let what = |detail: &str| {
+        Error(format!(
+            "operation `{}` has x-lumin-pagination but {detail}",
+            builder.operation_id
+        ))
+    };
+    let Type::Path(response) = &builder.response else {
+        return Err(what("its response is not a named type"));
+    };
+    let response_name = response
+        .path
+        .segments
+        .last()
+        .map(|s| s.ident.clone())
+        .ok_or_else(|| what("its response is not a named type"))?;
+    let types = file
+        .items
+        .iter_mut()
+        .find_map(|item| match item {
+            Item::Mod(ItemMod {
+                ident,
+                content: Some((_, items)),
+                ..
+            }) if ident == "types" => Some(items),
+            _ => None,
+        })
+        .ok_or_else(|| Error("progenitor's output has no `mod types`".to_owned()))?;
+    let fields = types
+        .iter()
+        .find_map(|item| match item {
+            Item::Struct(s) if s.ident == response_name => Some(s.fields.clone()),
+            _ => None,
+        })
+        .ok_or_else(|| what(&format!("`types::{response_name}` is not a struct")))?;
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|f| f.ident.as_ref().is_some_and(|i| i == name))
+            .ok_or_else(|| what(&format!("`types::{response_name}` has no field `{name}`")))
+    };
+    let items_field = field(&pagination.items)?;
+    let item_ty = match &items_field.ty {
+        Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Vec") => {
+            p.path.segments.last().and_then(|s| match &s.arguments {
+                PathArguments::AngleBracketed(args) => args.args.iter().find_map(|a| match a {
+                    GenericArgument::Type(ty) => Some(ty.clone()),
+                    _ => None,
+                }),
+                _ => None,
+            })
+        }
+        _ => None,
+    }
+    .ok_or_else(|| what(&format!("its field `{}` is not a Vec", pagination.items)))?;
+    field(&pagination.total)?;
+    let items_ident = Ident::new(&pagination.items, Span::call_site());
+    let total_ident = Ident::new(&pagination.total, Span::call_site());
+    let paged: Item = syn::parse_quote! {
+        impl crate::pages::Paged for #response_name {
+            type Item = #item_ty;
+            fn into_page(self) -> (::std::vec::Vec<Self::Item>, ::std::option::Option<crate::wire::Count>) {
+                (self.#items_ident, crate::pages::IntoTotal::into_total(self.#total_ident))
+            }
+        }
+    };
+    types.push(paged);
+    let name = &builder.name;
+    let response = &builder.response;
+    let doc = format!(
+        "Every item of the list, page after page: a [`Stream`](::futures::Stream) that \
+         fetches each page with [`send`](Self::send) (so the retry policy applies per page) \
+         only when the items before are used up, from page 1 until `{}` items were \
+         received. See [`crate::pages`].",
+        pagination.total
+    );
+    Ok(quote! {
+        impl<'a> #name<'a> {
+            #[doc = #doc]
+            pub fn stream(self) -> crate::pages::Items<'a, <#response as crate::pages::Paged>::Item> {
+                crate::pages::items(self, |builder: Self, page: crate::limits::Page| {
+                    ::std::boxed::Box::pin(async move {
+                        builder.page(page).send().await.map(ResponseValue::into_inner)
+                    })
+                })
             }
         }
     })

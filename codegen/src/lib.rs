@@ -402,6 +402,39 @@ fn exclusive_fields(
     serde_json::from_value(list.clone()).ok()
 }
 
+/// Adds `#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]` to every model
+/// in `mod types` (each struct and enum deriving serde's traits): progenitor's settings
+/// can add a derive, but not one behind a feature.
+fn derive_json_schema(file: &mut syn::File) {
+    let Some(types) = file.items.iter_mut().find_map(|item| match item {
+        syn::Item::Mod(syn::ItemMod {
+            ident,
+            content: Some((_, items)),
+            ..
+        }) if ident == "types" => Some(items),
+        _ => None,
+    }) else {
+        return;
+    };
+    let is_model = |attrs: &[syn::Attribute]| {
+        attrs.iter().any(|attr| {
+            attr.path().is_ident("derive") && quote::quote!(#attr).to_string().contains("serde")
+        })
+    };
+    for item in types.iter_mut() {
+        let attrs = match item {
+            syn::Item::Struct(s) => &mut s.attrs,
+            syn::Item::Enum(e) => &mut e.attrs,
+            _ => continue,
+        };
+        if is_model(attrs) {
+            attrs.push(syn::parse_quote!(
+                #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+            ));
+        }
+    }
+}
+
 fn format(tokens: TokenStream, what: &str) -> Result<String, Error> {
     let file: syn::File = syn::parse2(tokens).map_err(|e| err(what, e))?;
     Ok(prettyplease::unparse(&file))
@@ -428,6 +461,7 @@ pub fn generate_from(spec: &mut OpenAPI) -> Result<Generated, Error> {
         .map_err(|e| err("generating the client", e))?;
     let mut file: syn::File =
         syn::parse2(tokens).map_err(|e| err("reading the generated client", e))?;
+    derive_json_schema(&mut file);
     let glue = glue::transform(&mut file, &handwritten.operations)?;
     let glue: syn::File = syn::parse2(glue).map_err(|e| err("the call glue", e))?;
     file.items.extend(glue.items);

@@ -47,6 +47,8 @@ struct AppCore {
     redirect_uri: RedirectUri,
     oauth: OAuthClient,
     http: reqwest::Client,
+    /// The token request timeout, set per request on a caller's own HTTP client.
+    request_timeout: Option<Duration>,
     clock: SharedClock,
     refresh_skew: Duration,
     issuer: String,
@@ -117,6 +119,7 @@ pub struct AppBuilder<App> {
     refresh_skew: Duration,
     timeout: Option<Duration>,
     insecure_http: bool,
+    http_client: Option<reqwest::Client>,
     app: PhantomData<fn() -> App>,
 }
 
@@ -135,6 +138,7 @@ impl<App> fmt::Debug for AppBuilder<App> {
             .field("refresh_skew", &self.refresh_skew)
             .field("timeout", &self.timeout)
             .field("insecure_http", &self.insecure_http)
+            .field("http_client", &self.http_client.is_some())
             .finish()
     }
 }
@@ -154,6 +158,7 @@ impl<App> AppBuilder<App> {
             refresh_skew: DEFAULT_REFRESH_SKEW,
             timeout: Some(DEFAULT_TOKEN_TIMEOUT),
             insecure_http: false,
+            http_client: None,
             app: PhantomData,
         }
     }
@@ -210,6 +215,16 @@ impl<App> AppBuilder<App> {
     /// it. (The redirect URI has Lumin's own rules.)
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {
         self.insecure_http = allow;
+        self
+    }
+
+    /// Sends token requests (and fetches the issuer's keys) with `http`, the caller's own
+    /// `reqwest` client (proxy, root certificates), instead of one built here. The
+    /// [`timeout`](Self::timeout) is set on each token request. Build `http` with
+    /// `redirect(reqwest::redirect::Policy::none())`, as this crate does: a token request
+    /// carries the client secret.
+    pub fn http_client(mut self, http: reqwest::Client) -> Self {
+        self.http_client = Some(http);
         self
     }
 
@@ -277,19 +292,25 @@ impl<App> AppBuilder<App> {
         if let Some(secret) = self.client_secret {
             oauth = oauth.set_client_secret(secret);
         }
-        let mut http = crate::client::http_builder()
-            .map_err(ConfigError::Tls)?
-            // A token request must never be replayed (with its secret) to another URL.
-            .redirect(reqwest::redirect::Policy::none());
-        if let Some(timeout) = self.timeout {
-            http = http.timeout(timeout);
-        }
-        let http = http.build().map_err(ConfigError::Http)?;
+        let (http, request_timeout) = match self.http_client {
+            Some(http) => (http, self.timeout),
+            None => {
+                let mut http = crate::client::http_builder()
+                    .map_err(ConfigError::Tls)?
+                    // A token request must never be replayed (with its secret) to another URL.
+                    .redirect(reqwest::redirect::Policy::none());
+                if let Some(timeout) = self.timeout {
+                    http = http.timeout(timeout);
+                }
+                (http.build().map_err(ConfigError::Http)?, None)
+            }
+        };
         Ok(AppCore {
             client_id,
             redirect_uri,
             oauth,
             http,
+            request_timeout,
             clock: self.clock,
             refresh_skew: self.refresh_skew,
             issuer,
@@ -675,7 +696,7 @@ impl AppCore {
         verifier: Option<PkceCodeVerifier>,
         nonce: &Nonce,
     ) -> Result<Token, TokenError> {
-        let http = TokenHttp::new(&self.http);
+        let http = TokenHttp::new(&self.http, self.request_timeout);
         let mut request = self.oauth.exchange_code(code);
         if let Some(verifier) = verifier {
             request = request.set_pkce_verifier(verifier);
@@ -698,7 +719,7 @@ impl AppCore {
     }
 
     async fn refresh(&self, refresh_token: &RefreshToken) -> Result<Token, TokenError> {
-        let http = TokenHttp::new(&self.http);
+        let http = TokenHttp::new(&self.http, self.request_timeout);
         let sent_at = self.clock.now();
         let outcome = self
             .oauth

@@ -128,6 +128,7 @@ mod id_token;
 mod redirect;
 mod scope;
 mod session;
+mod store;
 mod token;
 
 pub use app::{
@@ -146,4 +147,5 @@ pub use session::{
     MemoryTokenStore, PrivateSession, PublicSession, REFRESH_BACKOFF, REFRESH_BACKOFF_CAP,
     ReauthorizationReason, SessionError, SessionState, StoreError, TokenStore,
 };
+pub use store::{FileStoreError, FileTokenStore};
 pub use token::{OAuthErrorCode, ResponseBody, Token, TokenError};

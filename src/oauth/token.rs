@@ -488,13 +488,16 @@ fn oauth_error(status: StatusCode, fields: &Map<String, Value>) -> Option<TokenE
 /// (see the module documentation for why).
 pub(crate) struct TokenHttp<'a> {
     client: &'a reqwest::Client,
+    /// A timeout for each request, when the client is the caller's own.
+    timeout: Option<Duration>,
     response: Mutex<Option<(StatusCode, Bytes)>>,
 }
 
 impl<'a> TokenHttp<'a> {
-    pub(crate) fn new(client: &'a reqwest::Client) -> Self {
+    pub(crate) fn new(client: &'a reqwest::Client, timeout: Option<Duration>) -> Self {
         Self {
             client,
+            timeout,
             response: Mutex::new(None),
         }
     }
@@ -515,7 +518,10 @@ impl<'c> oauth2::AsyncHttpClient<'c> for TokenHttp<'_> {
 
     fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
         Box::pin(async move {
-            let request = reqwest::Request::try_from(request)?;
+            let mut request = reqwest::Request::try_from(request)?;
+            if let Some(timeout) = self.timeout {
+                *request.timeout_mut() = Some(timeout);
+            }
             let response = self.client.execute(request).await?;
             let status = response.status();
             let headers = response.headers().clone();

@@ -103,10 +103,26 @@ pub const STEPS: &[Step] = &[
         fix: "the transfer example's local stand-in and the files module disagree: see the error above",
     },
     Step {
+        command: "cargo run --example resume_session",
+        env: &[],
+        unset: &["LUMIN_TOKEN_FILE"],
+        args: &["run", "--example", "resume_session"],
+        fix: "the resume_session example's stand-in token endpoint and the file token store \
+              disagree: see the error above",
+    },
+    Step {
         command: "cargo bench --profile dev --bench compare -- --quick",
         env: &[],
         unset: &[],
-        args: &["bench", "--profile", "dev", "--bench", "compare", "--", "--quick"],
+        args: &[
+            "bench",
+            "--profile",
+            "dev",
+            "--bench",
+            "compare",
+            "--",
+            "--quick",
+        ],
         fix: "the benchmark no longer runs: see the error above (benches/compare.rs)",
     },
     Step {

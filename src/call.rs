@@ -119,7 +119,9 @@ tokio::task_local! {
     static CALL: CallContext;
 }
 
-/// Runs a generated operation's `send()` future as one call of `op`.
+/// Runs a generated operation's `send()` future as one call of `op`. The generated code
+/// hands it in boxed, so that this future and those around it stay small (the generated
+/// one is kilobytes, and a future is moved whole).
 pub(crate) async fn run<T, F>(
     op: &'static Operation,
     options: CallOptions,
@@ -133,9 +135,6 @@ where
     }
     let context = CallContext::new(op, &options);
     let span = call_span(op);
-    // Boxed once here, so the layers below move a pointer rather than the generated
-    // future's whole state.
-    let send = Box::pin(send);
     let call = async move {
         let result = send.await;
         result.map_err(|error| CALL.with(|context| context.error_from(error)))

@@ -134,7 +134,7 @@ pub(crate) fn transform(
                 }
                 /// Sends the request: the decoded body, with the response's status and headers.
                 pub async fn send(self) -> crate::Result<ResponseValue<#response>> {
-                    crate::call::run(&super::operation_facts::#table, self.options, self.inner.send()).await
+                    crate::call::run(&super::operation_facts::#table, self.options, ::std::boxed::Box::pin(self.inner.send())).await
                 }
             }
             impl<'a> ::std::future::IntoFuture for #name<'a> {

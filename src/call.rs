@@ -33,7 +33,7 @@ use tracing::Instrument as _;
 
 use crate::auth::bearer_value;
 use crate::client::ClientState;
-use crate::error::{ApiErrorBody, Error, NotRetriedReason};
+use crate::error::{ApiErrorBody, Error, NotRetriedReason, REQUEST_ID_HEADER};
 use crate::operation::Operation;
 use crate::retry::{RetryPolicy, parse_retry_after};
 
@@ -83,11 +83,6 @@ impl CallOptions {
                 source: source.clone(),
             })
     }
-
-    /// The per-call timeout, if set.
-    pub(crate) fn timeout(&self) -> Option<Duration> {
-        self.timeout
-    }
 }
 
 /// The state of one call, visible to the hooks progenitor calls. Kept small: it is
@@ -130,16 +125,26 @@ pub(crate) async fn run<T, F>(
 where
     F: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<ApiErrorBody>>>,
 {
-    if let Some(error) = options.rejection() {
-        return Err(error);
-    }
-    let context = CallContext::new(op, &options);
-    let span = call_span(op);
     let call = async move {
         let result = send.await;
         result.map_err(|error| CALL.with(|context| context.error_from(error)))
     };
-    CALL.scope(context, call).instrument(span).await
+    in_call(op, &options, call).await
+}
+
+/// Runs `call` as one call of `op`: refused at once when a setter value was rejected,
+/// else inside the call's task-local context and its `lumin.call` span.
+async fn in_call<T>(
+    op: &'static Operation,
+    options: &CallOptions,
+    call: impl Future<Output = crate::Result<T>>,
+) -> crate::Result<T> {
+    if let Some(error) = options.rejection() {
+        return Err(error);
+    }
+    CALL.scope(CallContext::new(op, options), call)
+        .instrument(call_span(op))
+        .await
 }
 
 impl CallContext {
@@ -170,7 +175,7 @@ impl CallContext {
                     .unwrap_or((StatusCode::OK, None));
                 let mut headers = HeaderMap::new();
                 if let Some(id) = request_id {
-                    headers.insert(REQUEST_ID, id);
+                    headers.insert(REQUEST_ID_HEADER, id);
                 }
                 Error::decode(status, headers, body, !self.op.retry_safe, source)
             }
@@ -189,16 +194,12 @@ pub(crate) async fn send(
     options: CallOptions,
     mut request: Request,
 ) -> crate::Result<Response> {
-    if let Some(error) = options.rejection() {
-        return Err(error);
-    }
-    let span = call_span(op);
-    let context = CallContext::new(op, &options);
+    let (timeout, retry) = (options.timeout, options.retry);
     let call = async move {
-        prepare(client, &mut request, op, options.timeout).await?;
-        execute(client, request, op, options.retry).await
+        prepare(client, &mut request, op, timeout).await?;
+        execute(client, request, op, retry).await
     };
-    CALL.scope(context, call).instrument(span).await
+    in_call(op, &options, call).await
 }
 
 fn call_span(op: &'static Operation) -> tracing::Span {
@@ -225,14 +226,19 @@ pub(crate) async fn prepare(
     op: &Operation,
     timeout: Option<Duration>,
 ) -> crate::Result<()> {
-    if let Some(rules) = op.rules
+    if op.rules.is_some()
         && let Some(body) = request.body().and_then(|b| b.as_bytes())
         && let Ok(value) = serde_json::from_slice::<serde_json::Value>(body)
     {
-        crate::rules::check(rules, &value, &[])?;
+        op.check_rules(&value, &[])?;
     }
     let state = client.inner();
-    if let Some(timeout) = timeout.or(state.request_timeout) {
+    // The call's own timeout wins; then one the request carries (transfers set a long
+    // one, bounded by the idle timeout instead); then the client's.
+    if let Some(timeout) = timeout
+        .or_else(|| request.timeout().copied())
+        .or(state.request_timeout)
+    {
         *request.timeout_mut() = Some(timeout);
     }
     let headers = request.headers_mut();
@@ -244,7 +250,7 @@ pub(crate) async fn prepare(
     if let Some((name, value)) = &state.static_auth {
         headers.insert(name.clone(), value.clone());
     }
-    if let Some(source) = &client.inner().token_source {
+    if let Some(source) = &state.token_source {
         let token = source.access_token().await.map_err(Error::TokenSource)?;
         let value = bearer_value(&token).map_err(|e| Error::TokenSource(Box::new(e)))?;
         request.headers_mut().insert(AUTHORIZATION, value);
@@ -276,11 +282,13 @@ pub(crate) async fn execute(
     let mut attempt = 1;
     let result = loop {
         span.record("attempt", attempt);
-        let again = (attempt < policy.attempts())
+        let may_retry = attempt < policy.attempts();
+        // One copy serves both a retry and the resend after a `401`.
+        let spare = (may_retry || state.token_source.is_some())
             .then(|| request.try_clone())
             .flatten();
         let replayable = request.body().is_none_or(|b| b.as_bytes().is_some());
-        let outcome = send_once(client, request, op).await;
+        let outcome = send_once(client, request, spare.as_ref(), op).await;
         let verdict = match outcome {
             Ok(response) if op.is_success(response.status()) => break Ok(response),
             Ok(response) => classify_response(response, op, state).await,
@@ -303,7 +311,7 @@ pub(crate) async fn execute(
                         source: Box::new(error),
                     });
                 }
-                let Some(next) = again else {
+                let Some(next) = spare.filter(|_| may_retry) else {
                     break Err(if attempt > 1 {
                         Error::RetriesExhausted {
                             attempts: attempt,
@@ -343,12 +351,9 @@ pub(crate) async fn execute(
     result
 }
 
-/// The header in which Lumin's edge names each request.
-const REQUEST_ID: &str = "x-request-id";
-
 fn record_response(span: &tracing::Span, status: StatusCode, headers: &HeaderMap) {
     span.record("status", status.as_u16());
-    if let Some(id) = headers.get(REQUEST_ID).and_then(|v| v.to_str().ok()) {
+    if let Some(id) = headers.get(REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()) {
         span.record("request_id", id);
     }
 }
@@ -366,23 +371,24 @@ impl std::fmt::Display for RetryReason<'_> {
     }
 }
 
-/// One attempt, with one refresh and resend after a `401` when a token source is set.
+/// One attempt, with one refresh and resend after a `401` when a token source is set;
+/// `spare` is a copy of the request, cloned again only for that resend.
 async fn send_once(
     client: &crate::Client,
     request: Request,
+    spare: Option<&Request>,
     op: &Operation,
 ) -> reqwest::Result<Response> {
     let http = client.client();
     let Some(source) = client.inner().token_source.as_ref() else {
         return http.execute(request).await;
     };
-    let resend = request.try_clone();
     let sent = request.headers().get(AUTHORIZATION).cloned();
     let response = http.execute(request).await?;
     if response.status() != StatusCode::UNAUTHORIZED || op.is_success(response.status()) {
         return Ok(response);
     }
-    let (Some(mut resend), Some(sent)) = (resend, sent) else {
+    let (Some(mut resend), Some(sent)) = (spare.and_then(Request::try_clone), sent) else {
         return Ok(response);
     };
     let Some(rejected) = sent
@@ -504,7 +510,7 @@ impl ClientHooks<ClientState> for crate::Client {
                 let _ = CALL.try_with(|context| {
                     *context.success.borrow_mut() = Some((
                         response.status(),
-                        response.headers().get(REQUEST_ID).cloned(),
+                        response.headers().get(REQUEST_ID_HEADER).cloned(),
                     ));
                 });
                 Ok(response)

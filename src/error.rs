@@ -18,8 +18,9 @@ use crate::expiry::ExpiryError;
 use crate::limits::LimitError;
 use crate::rules::RuleError;
 
-/// The header in which Lumin (or its edge) names a request, when present.
-const REQUEST_ID_HEADERS: &[&str] = &["x-request-id"];
+/// The header in which Lumin's edge names each request (read here and by the call layer's
+/// span).
+pub(crate) const REQUEST_ID_HEADER: &str = "x-request-id";
 
 /// An error from a call to the Lumin API.
 #[derive(Debug, thiserror::Error)]
@@ -254,10 +255,7 @@ impl Error {
 
     /// The request id Lumin sent with the response, when present (quote it to support).
     pub fn request_id(&self) -> Option<&str> {
-        let headers = self.headers()?;
-        REQUEST_ID_HEADERS
-            .iter()
-            .find_map(|name| headers.get(*name)?.to_str().ok())
+        self.headers()?.get(REQUEST_ID_HEADER)?.to_str().ok()
     }
 
     /// The wait the server asked for in `Retry-After`, in seconds (an HTTP date is read by

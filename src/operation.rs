@@ -47,4 +47,17 @@ impl Operation {
             .iter()
             .any(|(lo, hi)| (*lo..=*hi).contains(&code))
     }
+
+    /// Checks a request body against the operation's documented rules, counting the
+    /// fields in `given` (multipart file parts) as present. Nothing to do without rules.
+    pub(crate) fn check_rules(
+        &self,
+        body: &serde_json::Value,
+        given: &[&str],
+    ) -> Result<(), crate::rules::RuleError> {
+        match self.rules {
+            Some(rules) => crate::rules::check(rules, body, given),
+            None => Ok(()),
+        }
+    }
 }

@@ -99,3 +99,41 @@ async fn the_token_client_accepts_the_callers_client_too() {
     assert_eq!(token.access_token().secret(), "at-2");
     mock.assert();
 }
+
+/// With a caller's client the total timeout is set per request; a download still runs
+/// under the idle timeout instead, so a transfer longer than the total timeout completes
+/// while its bytes keep moving.
+#[tokio::test]
+async fn a_download_through_the_callers_client_is_bounded_by_idle_time_not_the_total() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base_url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut buf = [0u8; 4096];
+        let _ = socket.read(&mut buf).await;
+        socket
+            .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/pdf\r\ncontent-length: 8\r\n\r\n%PDF")
+            .await
+            .unwrap();
+        // Longer than the total timeout below, shorter than the idle timeout.
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        socket.write_all(b"-1.7").await.unwrap();
+    });
+    let client = ClientBuilder::new()
+        .base_url(base_url)
+        .api_key("byo-key")
+        .http_client(callers_client())
+        .timeout(Duration::from_millis(200))
+        .idle_timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let mut pdf = Vec::new();
+    client
+        .get_agreement_pdf()
+        .agreement_id("ag_1")
+        .write_to(&mut pdf)
+        .await
+        .unwrap();
+    assert_eq!(pdf, b"%PDF-1.7");
+}

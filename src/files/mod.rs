@@ -145,15 +145,6 @@ fn form_of(value: &Value) -> reqwest::multipart::Form {
         })
 }
 
-/// Checks the multipart body `value` of `op` against the operation's documented rules (the
-/// same facts the JSON path is checked with), counting the file parts `files` as given.
-fn check_rules(op: &Operation, value: &Value, files: &[&str]) -> Result<(), Error> {
-    match op.rules {
-        Some(rules) => crate::rules::check(rules, value, files).map_err(Error::from),
-        None => Ok(()),
-    }
-}
-
 fn base_request(client: &crate::Client, method: Method, path: &str) -> reqwest::RequestBuilder {
     client
         .client()
@@ -182,7 +173,8 @@ async fn decode<T: serde::de::DeserializeOwned>(
     }
 }
 
-/// A long total timeout for transfers: they are bounded by the idle timeout instead.
+/// A long total timeout for transfers: they are bounded by the idle timeout instead. A
+/// per-call `.timeout(..)` still wins (the call layer applies it).
 const TRANSFER_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 
 /// Sends a PDF request of `op`, and checks the answer is a PDF (anything else is kept,
@@ -193,7 +185,7 @@ async fn pdf_response(
     options: CallOptions,
     mut request: reqwest::Request,
 ) -> crate::Result<Response> {
-    *request.timeout_mut() = Some(options.timeout().unwrap_or(TRANSFER_TIMEOUT));
+    *request.timeout_mut() = Some(TRANSFER_TIMEOUT);
     let response = crate::call::send(client, op, options, request).await?;
     let is_pdf = response
         .headers()
@@ -262,7 +254,7 @@ async fn send_upload(
             .header(ACCEPT, HeaderValue::from_static("application/json"))
             .multipart(form),
     )?;
-    *request.timeout_mut() = Some(options.timeout().unwrap_or(TRANSFER_TIMEOUT));
+    *request.timeout_mut() = Some(TRANSFER_TIMEOUT);
     let idle = client.inner().idle_timeout;
     with_idle_watch(
         crate::call::send(client, op, options, request),
@@ -421,7 +413,7 @@ impl<'a> SendSignatureRequestWithUploads<'a> {
             Uploads::Files(files) if files.is_empty() => return Err(FilesError::EmptyFiles.into()),
             Uploads::Files(files) => ("files", files),
         };
-        check_rules(op, &value, &[upload_field])?;
+        op.check_rules(&value, &[upload_field])?;
         let limit = self.client.inner().upload_limit;
         for file in &files {
             file.check(limit)?;
@@ -510,7 +502,7 @@ impl<'a> UploadDocumentFile<'a> {
             "document_name": document_name,
             "location": to_value(&location)?,
         });
-        check_rules(op, &value, &["document_data.file"])?;
+        op.check_rules(&value, &["document_data.file"])?;
         let total = file.len();
         let moved = Arc::new(AtomicU64::new(0));
         let form =

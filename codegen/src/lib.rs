@@ -141,15 +141,8 @@ fn quote_inner() -> TokenStream {
 pub struct Handwritten {
     /// Operation id to the non-JSON request media types taken out of it.
     pub other_request_media: BTreeMap<String, Vec<String>>,
-    /// Operation id to headers the client sets: required headers with a default, and
-    /// `Accept` for operations whose success body is only a non-JSON media type.
-    pub default_headers: BTreeMap<String, Vec<(String, String)>>,
-    /// Operation id to request body fields of which at most one may be given
-    /// (`x-lumin-exclusive` on the body schema).
-    pub exclusive_fields: BTreeMap<String, Vec<String>>,
-    /// Operation id to its documented success statuses, as inclusive ranges.
-    pub success_statuses: BTreeMap<String, Vec<(u16, u16)>>,
-    /// Everything the call layer needs per operation, by progenitor's (snake case)
+    /// Everything the call layer needs per operation (default headers, rules, success
+    /// statuses, retry safety, pagination), by progenitor's (snake case)
     /// operation id.
     pub operations: BTreeMap<String, OperationFacts>,
     /// Malformed rule extensions, as `operation: problem`; generation fails on any.
@@ -281,17 +274,8 @@ pub fn prepare_for_progenitor(spec: &mut OpenAPI) -> Handwritten {
                     _ => true,
                 }
             });
-            handwritten
-                .success_statuses
-                .insert(id.clone(), success_statuses(op));
             if let Some(media) = only_non_json_success(op) {
                 defaults.push(("accept".to_owned(), media));
-            }
-            let exclusive = exclusive_fields(op, &schemas);
-            if let Some(fields) = &exclusive {
-                handwritten
-                    .exclusive_fields
-                    .insert(id.clone(), fields.clone());
             }
             let rules = match body_rules(op, &schemas) {
                 Ok(rules) => rules,
@@ -307,16 +291,13 @@ pub fn prepare_for_progenitor(spec: &mut OpenAPI) -> Handwritten {
                     operation_id: snake,
                     method: method.to_owned(),
                     path: path.clone(),
-                    default_headers: defaults.clone(),
+                    default_headers: defaults,
                     rules,
                     success_statuses: success_statuses(op),
                     retry_safe,
                     pagination,
                 },
             );
-            if !defaults.is_empty() {
-                handwritten.default_headers.insert(id, defaults);
-            }
         }
     }
     handwritten
@@ -383,23 +364,6 @@ fn body_rules(
         return Ok(Vec::new());
     };
     rules::body_rules(schema, schemas)
-}
-
-/// The `x-lumin-exclusive` list of an operation's JSON body schema.
-fn exclusive_fields(
-    op: &openapiv3::Operation,
-    schemas: &indexmap::IndexMap<String, ReferenceOr<openapiv3::Schema>>,
-) -> Option<Vec<String>> {
-    let body = op.request_body.as_ref()?.as_item()?;
-    let schema = body.content.get("application/json")?.schema.as_ref()?;
-    let schema = match schema {
-        ReferenceOr::Item(schema) => schema,
-        ReferenceOr::Reference { reference } => schemas
-            .get(reference.strip_prefix("#/components/schemas/")?)?
-            .as_item()?,
-    };
-    let list = schema.schema_data.extensions.get("x-lumin-exclusive")?;
-    serde_json::from_value(list.clone()).ok()
 }
 
 /// Adds `#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]` to every model

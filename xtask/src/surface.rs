@@ -177,8 +177,10 @@ fn render_operations(items: &[Item], generated: &Generated, out: &mut String) {
                 continue;
             };
             render_builder(builders, &builder, out);
-            if let Some(ranges) = hand.success_statuses.get(&id) {
-                let ranges: Vec<String> = ranges
+            let facts = hand.operations.get(&name);
+            if let Some(facts) = facts {
+                let ranges: Vec<String> = facts
+                    .success_statuses
                     .iter()
                     .map(|(a, b)| {
                         if a == b {
@@ -190,7 +192,7 @@ fn render_operations(items: &[Item], generated: &Generated, out: &mut String) {
                     .collect();
                 let _ = writeln!(out, "  success statuses: {}", ranges.join(", "));
             }
-            if let Some(facts) = hand.operations.get(&name) {
+            if let Some(facts) = facts {
                 let _ = writeln!(
                     out,
                     "  call: awaited -> lumin::Result<body>; send() -> lumin::Result<ResponseValue<body>>"
@@ -215,12 +217,15 @@ fn render_operations(items: &[Item], generated: &Generated, out: &mut String) {
             if let Some(media) = hand.other_request_media.get(&id) {
                 let _ = writeln!(out, "  handwritten body: {}", media.join(", "));
             }
-            if let Some(headers) = hand.default_headers.get(&id) {
-                let headers: Vec<String> =
-                    headers.iter().map(|(k, v)| format!("{k}: {v}")).collect();
-                let _ = writeln!(out, "  headers set by the client: {}", headers.join(", "));
-            }
-            if let Some(facts) = hand.operations.get(&name) {
+            if let Some(facts) = facts {
+                if !facts.default_headers.is_empty() {
+                    let headers: Vec<String> = facts
+                        .default_headers
+                        .iter()
+                        .map(|(k, v)| format!("{k}: {v}"))
+                        .collect();
+                    let _ = writeln!(out, "  headers set by the client: {}", headers.join(", "));
+                }
                 for rule in &facts.rules {
                     let _ = writeln!(out, "  checked before sending: {rule}");
                 }

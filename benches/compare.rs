@@ -181,6 +181,8 @@ fn raw_client() -> reqwest::Client {
     key.set_sensitive(true);
     headers.insert("x-api-key", key);
     reqwest::Client::builder()
+        // The same User-Agent as lumin's, so that both send the same request.
+        .user_agent(lumin::client::DEFAULT_USER_AGENT)
         .default_headers(headers)
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(60))

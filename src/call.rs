@@ -1,37 +1,35 @@
 //! The call layer: what happens around every operation, generated or handwritten.
 //!
 //! Every builder in [`operations`](crate::operations) and [`files`](crate::files) ends in
-//! `run` (generated operations) or `send` (handwritten ones). Both go through the same
-//! two steps, which the generated code also reaches through its `ClientHooks`:
+//! `run` (generated operations: `lumin-codegen` splits progenitor's `send()` into the
+//! request it builds and the decoding of the response, and hands both in) or `send`
+//! (handwritten ones, with a request of their own). Both take the same steps:
 //!
 //! 1. `prepare`: the per-call options (timeout), the headers the spec gives a default
 //!    (`X-Lumin-API-Version: 1.1`, `Accept: application/pdf`), the body rules (only for
 //!    operations whose spec declares some), the `User-Agent`, and the credentials: a
 //!    static one's header, or the access token of a
-//!    [`TokenSource`](crate::auth::TokenSource) (set per request, so that a caller's
-//!    own HTTP client carries them too);
+//!    [`TokenSource`] (set per request, so that a caller's own HTTP client carries them
+//!    too);
 //! 2. `execute`: sends, retries as the [`RetryPolicy`] and the operation's retry safety
 //!    allow (see [`crate::retry`]), refreshes once after a `401`, and turns any response
 //!    that is not a documented success into an [`Error`] with status, headers and body.
 //!
-//! What the operation is comes from its [`Operation`] facts, handed in by the builder;
-//! per-call state travels in a task-local `CallContext` for the duration of one call, so
-//! the hooks progenitor calls see it too. Each call is a `tracing` span (`lumin.call`).
+//! What the operation is comes from its [`Operation`] facts, handed in by the builder.
+//! Each call is a `tracing` span (`lumin.call`).
 
-use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use progenitor_client::{ClientHooks, ClientInfo as _, OperationInfo, ResponseValue};
+use progenitor_client::{ClientInfo as _, ResponseValue};
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, USER_AGENT};
 use reqwest::{Request, Response, StatusCode};
-use secrecy::SecretString;
 use tracing::Instrument as _;
 
-use crate::auth::bearer_value;
+use crate::auth::{TokenSource, bearer_value};
 use crate::client::ClientState;
 use crate::error::{ApiErrorBody, Error, NotRetriedReason, REQUEST_ID_HEADER};
 use crate::operation::Operation;
@@ -85,121 +83,123 @@ impl CallOptions {
     }
 }
 
-/// The state of one call, visible to the hooks progenitor calls. Kept small: it is
-/// swapped in and out of the task-local slot on every poll.
-#[derive(Debug)]
-pub(crate) struct CallContext {
-    op: &'static Operation,
-    timeout: Option<Duration>,
-    retry: Option<RetryPolicy>,
-    /// An error found by a hook, which progenitor's error type cannot carry.
-    failure: RefCell<Option<Box<Error>>>,
-    /// Status and request id of the success response, for a decode error.
-    success: RefCell<Option<(StatusCode, Option<HeaderValue>)>>,
-}
+/// What builds a generated operation's request: `lumin-codegen` splits progenitor's
+/// `send()` into this half and the decoding of the response.
+pub(crate) type BuildRequest<'a, B> =
+    fn(B) -> Result<(&'a crate::Client, Request), progenitor_client::Error<ApiErrorBody>>;
 
-impl CallContext {
-    fn new(op: &'static Operation, options: &CallOptions) -> Self {
-        Self {
-            op,
-            timeout: options.timeout,
-            retry: options.retry,
-            failure: RefCell::new(None),
-            success: RefCell::new(None),
-        }
-    }
-}
-
-tokio::task_local! {
-    static CALL: CallContext;
-}
-
-/// Runs a generated operation's `send()` future as one call of `op`. The generated code
-/// hands it in boxed, so that this future and those around it stay small (the generated
-/// one is kilobytes, and a future is moved whole).
-pub(crate) async fn run<T, F>(
+/// Runs a generated operation as one call of `op`: `build` makes its request from the
+/// builder (again from a copy of it for each further attempt), `decode` reads a success
+/// response as the spec documents it.
+pub(crate) async fn run<'a, B, T, D>(
     op: &'static Operation,
     options: CallOptions,
-    send: F,
+    builder: B,
+    build: BuildRequest<'a, B>,
+    decode: fn(Response) -> D,
 ) -> crate::Result<ResponseValue<T>>
 where
-    F: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<ApiErrorBody>>>,
+    B: Clone + Send,
+    D: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<ApiErrorBody>>>,
 {
-    let call = async move {
-        let result = send.await;
-        result.map_err(|error| CALL.with(|context| context.error_from(error)))
-    };
-    in_call(op, &options, call).await
-}
-
-/// Runs `call` as one call of `op`: refused at once when a setter value was rejected,
-/// else inside the call's task-local context and its `lumin.call` span.
-async fn in_call<T>(
-    op: &'static Operation,
-    options: &CallOptions,
-    call: impl Future<Output = crate::Result<T>>,
-) -> crate::Result<T> {
     if let Some(error) = options.rejection() {
         return Err(error);
     }
-    CALL.scope(CallContext::new(op, options), call)
-        .instrument(call_span(op))
-        .await
-}
-
-impl CallContext {
-    /// The [`Error`] for what progenitor's `send()` returned: the error a hook recorded
-    /// when there is one, else progenitor's own, converted.
-    fn error_from(&self, error: progenitor_client::Error<ApiErrorBody>) -> Error {
-        use progenitor_client::Error as G;
-        if let Some(error) = self.failure.borrow_mut().take() {
-            return *error;
+    let copy = builder.clone();
+    let (client, request) = build(builder).map_err(|error| from_generated(error, op))?;
+    let mut again = move || build(copy.clone()).ok().map(|(_, request)| request);
+    let response = instrumented(
+        |span| execute(client, request, &mut again, op, &options, span),
+        op,
+    )
+    .await?;
+    let status = response.status();
+    let request_id = response.headers().get(REQUEST_ID_HEADER).cloned();
+    decode(response).await.map_err(|error| match error {
+        progenitor_client::Error::InvalidResponsePayload(body, source) => {
+            let mut headers = HeaderMap::new();
+            if let Some(id) = request_id {
+                headers.insert(REQUEST_ID_HEADER, id);
+            }
+            Error::decode(status, headers, body, !op.retry_safe, source)
         }
-        match error {
-            G::InvalidRequest(message) => Error::InvalidRequest(message),
-            G::Custom(message) => Error::InvalidRequest(message),
-            G::CommunicationError(e) | G::InvalidUpgrade(e) | G::ResponseBodyError(e) => {
-                Error::Transport(e)
-            }
-            G::ErrorResponse(value) => {
-                let status = value.status();
-                let headers = value.headers().clone();
-                let body = serde_json::to_vec(&value.into_inner()).unwrap_or_default();
-                Error::from_response(status, headers, Bytes::from(body))
-            }
-            G::InvalidResponsePayload(body, source) => {
-                let (status, request_id) = self
-                    .success
-                    .borrow_mut()
-                    .take()
-                    .unwrap_or((StatusCode::OK, None));
-                let mut headers = HeaderMap::new();
-                if let Some(id) = request_id {
-                    headers.insert(REQUEST_ID_HEADER, id);
-                }
-                Error::decode(status, headers, body, !self.op.retry_safe, source)
-            }
-            G::UnexpectedResponse(response) => {
-                Error::from_response(response.status(), response.headers().clone(), Bytes::new())
-            }
-        }
-    }
+        error => from_generated(error, op),
+    })
 }
 
 /// Sends a handwritten operation's request as one call of `op`: the same steps as the
-/// generated operations, returning the success response unread.
+/// generated operations, returning the success response unread. A further attempt
+/// sends a copy of the request, when its body can be copied.
 pub(crate) async fn send(
     client: &crate::Client,
     op: &'static Operation,
     options: CallOptions,
-    mut request: Request,
+    request: Request,
 ) -> crate::Result<Response> {
-    let (timeout, retry) = (options.timeout, options.retry);
-    let call = async move {
-        prepare(client, &mut request, op, timeout).await?;
-        execute(client, request, op, retry).await
-    };
-    in_call(op, &options, call).await
+    if let Some(error) = options.rejection() {
+        return Err(error);
+    }
+    let copy = request.try_clone();
+    let mut again = move || copy.as_ref().and_then(Request::try_clone);
+    instrumented(
+        |span| execute(client, request, &mut again, op, &options, span),
+        op,
+    )
+    .await
+}
+
+/// Runs `call` in the `lumin.call` span of `op`, entered only when a subscriber wants it.
+async fn instrumented<F, T>(call: impl FnOnce(tracing::Span) -> F, op: &'static Operation) -> T
+where
+    F: Future<Output = T>,
+{
+    let span = call_span(op);
+    if span.is_disabled() {
+        call(span).await
+    } else {
+        call(span.clone()).instrument(span).await
+    }
+}
+
+/// What progenitor's `ResponseValue::from_response` does, except that the response's
+/// headers are moved rather than copied. The generated `decode` functions call it.
+pub(crate) async fn decode_json<T: serde::de::DeserializeOwned>(
+    mut response: Response,
+) -> Result<ResponseValue<T>, progenitor_client::Error<ApiErrorBody>> {
+    use progenitor_client::Error as G;
+    let status = response.status();
+    let headers = std::mem::take(response.headers_mut());
+    let body = response.bytes().await.map_err(G::ResponseBodyError)?;
+    let inner = serde_json::from_slice(&body).map_err(|e| G::InvalidResponsePayload(body, e))?;
+    Ok(ResponseValue::new(inner, status, headers))
+}
+
+/// The [`Error`] for one progenitor returned while building a request or decoding a
+/// response (the call layer has turned every other response into an error already).
+fn from_generated(error: progenitor_client::Error<ApiErrorBody>, op: &Operation) -> Error {
+    use progenitor_client::Error as G;
+    match error {
+        G::InvalidRequest(message) | G::Custom(message) => Error::InvalidRequest(message),
+        G::CommunicationError(e) | G::InvalidUpgrade(e) | G::ResponseBodyError(e) => {
+            Error::Transport(e)
+        }
+        G::ErrorResponse(value) => {
+            let status = value.status();
+            let headers = value.headers().clone();
+            let body = serde_json::to_vec(&value.into_inner()).unwrap_or_default();
+            Error::from_response(status, headers, Bytes::from(body))
+        }
+        G::InvalidResponsePayload(body, source) => Error::decode(
+            StatusCode::OK,
+            HeaderMap::new(),
+            body,
+            !op.retry_safe,
+            source,
+        ),
+        G::UnexpectedResponse(response) => {
+            Error::from_response(response.status(), response.headers().clone(), Bytes::new())
+        }
+    }
 }
 
 fn call_span(op: &'static Operation) -> tracing::Span {
@@ -215,12 +215,9 @@ fn call_span(op: &'static Operation) -> tracing::Span {
     )
 }
 
-/// A header progenitor adds to every request that Lumin does not define.
-const GENERATOR_VERSION_HEADER: &str = "api-version";
-
-/// Sets the call's timeout, the operation's default headers and the credentials; checks
-/// the body rules where the spec declares some.
-pub(crate) async fn prepare(
+/// Sets the call's timeout, the operation's default headers, the `User-Agent` and a
+/// static credential; checks the body rules where the spec declares some.
+fn prepare(
     client: &crate::Client,
     request: &mut Request,
     op: &Operation,
@@ -242,18 +239,12 @@ pub(crate) async fn prepare(
         *request.timeout_mut() = Some(timeout);
     }
     let headers = request.headers_mut();
-    headers.remove(GENERATOR_VERSION_HEADER);
     for (name, value) in op.default_headers {
         headers.insert(*name, HeaderValue::from_static(value));
     }
     headers.insert(USER_AGENT, state.user_agent.clone());
     if let Some((name, value)) = &state.static_auth {
         headers.insert(name.clone(), value.clone());
-    }
-    if let Some(source) = &state.token_source {
-        let token = source.access_token().await.map_err(Error::TokenSource)?;
-        let value = bearer_value(&token).map_err(|e| Error::TokenSource(Box::new(e)))?;
-        request.headers_mut().insert(AUTHORIZATION, value);
     }
     Ok(())
 }
@@ -266,43 +257,53 @@ enum Verdict {
     Fail(Error),
 }
 
-/// Sends a prepared request of `op` with the client's policies (retries, one refresh after
-/// a `401`), and turns a response that is not a documented success into an [`Error`].
-pub(crate) async fn execute(
+/// A fresh copy of an operation's request, for another attempt; `None` when its body
+/// cannot be sent twice.
+type Again<'c> = dyn FnMut() -> Option<Request> + Send + 'c;
+
+/// Sends `request` as `op` with the client's policies, preparing each attempt (see
+/// [`prepare`]): retries as the policy and the operation's retry safety allow, one
+/// refresh after a `401`, and a response that is not a documented success turned into
+/// an [`Error`]. Everything but a success is boxed, so that the first attempt's path
+/// carries no state for the others.
+async fn execute(
     client: &crate::Client,
     request: Request,
+    again: &mut Again<'_>,
     op: &'static Operation,
-    retry: Option<RetryPolicy>,
+    options: &CallOptions,
+    span: tracing::Span,
 ) -> crate::Result<Response> {
     let state = client.inner();
-    let policy = retry.as_ref().unwrap_or(&state.retry);
-    let span = tracing::Span::current();
+    let policy = options.retry.as_ref().unwrap_or(&state.retry);
     let timer = (!span.is_disabled()).then(crate::clock::Stopwatch::start);
     let mut request = request;
     let mut attempt = 1;
     let result = loop {
-        span.record("attempt", attempt);
+        if timer.is_some() {
+            span.record("attempt", attempt);
+        }
+        if let Err(error) = prepare(client, &mut request, op, options.timeout) {
+            break Err(error);
+        }
         let may_retry = attempt < policy.attempts();
-        // One copy serves both a retry and the resend after a `401`.
-        let spare = (may_retry || state.token_source.is_some())
-            .then(|| request.try_clone())
-            .flatten();
         let replayable = request.body().is_none_or(|b| b.as_bytes().is_some());
-        let outcome = send_once(client, request, spare.as_ref(), op).await;
+        let outcome = match &state.token_source {
+            None => Ok(client.client().execute(request).await),
+            Some(source) => {
+                let sent = Box::pin(send_authorized(client, source.as_ref(), request, again, op));
+                sent.await
+            }
+        };
         let verdict = match outcome {
-            Ok(response) if op.is_success(response.status()) => break Ok(response),
-            Ok(response) => classify_response(response, op, state).await,
-            Err(error) => classify_transport(error, op),
+            Ok(Ok(response)) if op.is_success(response.status()) => break Ok(response),
+            Ok(Ok(response)) => Box::pin(classify_response(response, op, state)).await,
+            Ok(Err(error)) => classify_transport(error, op),
+            Err(error) => Verdict::Fail(error),
         };
         match verdict {
             Verdict::Fail(error) => break Err(error),
             Verdict::Retry(error, wait) => {
-                if !replayable {
-                    break Err(Error::NotRetried {
-                        reason: NotRetriedReason::BodyNotReplayable,
-                        source: Box::new(error),
-                    });
-                }
                 if let Some(wait) = wait
                     && wait > policy.retry_after_limit()
                 {
@@ -311,7 +312,7 @@ pub(crate) async fn execute(
                         source: Box::new(error),
                     });
                 }
-                let Some(next) = spare.filter(|_| may_retry) else {
+                if !may_retry {
                     break Err(if attempt > 1 {
                         Error::RetriesExhausted {
                             attempts: attempt,
@@ -319,6 +320,12 @@ pub(crate) async fn execute(
                         }
                     } else {
                         error
+                    });
+                }
+                let Some(next) = again().filter(|_| replayable) else {
+                    break Err(Error::NotRetried {
+                        reason: NotRetriedReason::BodyNotReplayable,
+                        source: Box::new(error),
                     });
                 };
                 let delay = wait.unwrap_or_else(|| policy.backoff(attempt));
@@ -371,59 +378,39 @@ impl std::fmt::Display for RetryReason<'_> {
     }
 }
 
-/// One attempt, with one refresh and resend after a `401` when a token source is set;
-/// `spare` is a copy of the request, cloned again only for that resend.
-async fn send_once(
+/// One attempt with a token source: sets its access token and, on a `401`, refreshes
+/// it once and sends a fresh copy of the request (from `again`) with the new one. A
+/// failed refresh is the call's error (`Err`), not the `401`.
+async fn send_authorized(
     client: &crate::Client,
-    request: Request,
-    spare: Option<&Request>,
+    source: &dyn TokenSource,
+    mut request: Request,
+    again: &mut Again<'_>,
     op: &Operation,
-) -> reqwest::Result<Response> {
+) -> crate::Result<reqwest::Result<Response>> {
     let http = client.client();
-    let Some(source) = client.inner().token_source.as_ref() else {
-        return http.execute(request).await;
+    let token = source.access_token().await.map_err(Error::TokenSource)?;
+    let sent = bearer_value(&token).map_err(|e| Error::TokenSource(Box::new(e)))?;
+    request.headers_mut().insert(AUTHORIZATION, sent);
+    let timeout = request.timeout().copied();
+    let response = match http.execute(request).await {
+        Ok(response) => response,
+        Err(error) => return Ok(Err(error)),
     };
-    let sent = request.headers().get(AUTHORIZATION).cloned();
-    let response = http.execute(request).await?;
     if response.status() != StatusCode::UNAUTHORIZED || op.is_success(response.status()) {
-        return Ok(response);
+        return Ok(Ok(response));
     }
-    let (Some(mut resend), Some(sent)) = (spare.and_then(Request::try_clone), sent) else {
-        return Ok(response);
+    let Some(mut resend) = again() else {
+        return Ok(Ok(response));
     };
-    let Some(rejected) = sent
-        .to_str()
-        .ok()
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|t| SecretString::from(t.to_owned()))
-    else {
-        return Ok(response);
-    };
-    match source.refresh_rejected(&rejected).await {
-        Ok(token) => match bearer_value(&token) {
-            Ok(value) => {
-                resend.headers_mut().insert(AUTHORIZATION, value);
-                http.execute(resend).await
-            }
-            Err(e) => {
-                record_failure(Error::TokenSource(Box::new(e)));
-                Ok(response)
-            }
-        },
-        Err(e) => {
-            // The refresh failed: that, not the `401`, is what the caller must see.
-            record_failure(Error::TokenSource(e));
-            Ok(response)
-        }
-    }
-}
-
-/// Keeps an error for the caller when the current call has a context (the `401` path,
-/// where the response itself must still flow through).
-fn record_failure(error: Error) {
-    let _ = CALL.try_with(|context| {
-        context.failure.borrow_mut().get_or_insert(Box::new(error));
-    });
+    let token = source
+        .refresh_rejected(&token)
+        .await
+        .map_err(Error::TokenSource)?;
+    let value = bearer_value(&token).map_err(|e| Error::TokenSource(Box::new(e)))?;
+    prepare(client, &mut resend, op, timeout)?;
+    resend.headers_mut().insert(AUTHORIZATION, value);
+    Ok(http.execute(resend).await)
 }
 
 /// A response that is not a documented success: read it whole, then decide.
@@ -434,13 +421,6 @@ async fn classify_response(response: Response, op: &Operation, state: &ClientSta
         Ok(body) => body,
         Err(e) => return classify_transport(e, op),
     };
-    if let Some(error) = CALL
-        .try_with(|context| context.failure.borrow_mut().take())
-        .ok()
-        .flatten()
-    {
-        return Verdict::Fail(*error);
-    }
     let wait = headers
         .get(reqwest::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
@@ -472,59 +452,4 @@ fn classify_transport(error: reqwest::Error, op: &Operation) -> Verdict {
             source: Box::new(Error::Transport(error)),
         })
     }
-}
-
-/// A response that stands in for an error the hooks recorded in the call's context; the
-/// generated code never decodes it (see [`CallContext::error_from`]).
-fn stand_in() -> Response {
-    let mut response = http::Response::new(Bytes::new());
-    *response.status_mut() = StatusCode::from_u16(599).unwrap_or(StatusCode::BAD_GATEWAY);
-    Response::from(response)
-}
-
-impl ClientHooks<ClientState> for crate::Client {
-    async fn pre<E>(
-        &self,
-        request: &mut Request,
-        _info: &OperationInfo,
-    ) -> Result<(), progenitor_client::Error<E>> {
-        let (op, timeout) = CALL
-            .try_with(|context| (context.op, context.timeout))
-            .map_err(|_| outside_call())?;
-        Box::pin(prepare(self, request, op, timeout))
-            .await
-            .map_err(|error| {
-                record_failure(error);
-                progenitor_client::Error::Custom(String::new())
-            })
-    }
-
-    async fn exec(&self, request: Request, _info: &OperationInfo) -> reqwest::Result<Response> {
-        let Ok((op, retry)) = CALL.try_with(|context| (context.op, context.retry)) else {
-            return self.client().execute(request).await;
-        };
-        // Boxed: the retry loop's state would otherwise be inlined into (and moved
-        // with) every generated operation's future.
-        match Box::pin(execute(self, request, op, retry)).await {
-            Ok(response) => {
-                let _ = CALL.try_with(|context| {
-                    *context.success.borrow_mut() = Some((
-                        response.status(),
-                        response.headers().get(REQUEST_ID_HEADER).cloned(),
-                    ));
-                });
-                Ok(response)
-            }
-            Err(error) => {
-                record_failure(error);
-                Ok(stand_in())
-            }
-        }
-    }
-}
-
-fn outside_call<E>() -> progenitor_client::Error<E> {
-    progenitor_client::Error::InvalidRequest(
-        "generated operations are sent through their lumin builder".to_owned(),
-    )
 }

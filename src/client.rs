@@ -239,7 +239,7 @@ impl ClientBuilder {
     /// Sends requests with `http`, the caller's own `reqwest` client (its proxy, root
     /// certificates, HTTP/2 settings, default headers), instead of one built here.
     ///
-    /// Credentials, the `User-Agent`, retries, hooks and the total [`timeout`](Self::timeout)
+    /// Credentials, the `User-Agent`, retries and the total [`timeout`](Self::timeout)
     /// still apply, set on each request; the [`connect_timeout`](Self::connect_timeout) and
     /// the TLS backend are then the caller's. So is the redirect policy: build `http` with
     /// `redirect(reqwest::redirect::Policy::none())`, as this crate does, or a redirect to

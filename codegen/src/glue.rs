@@ -4,7 +4,9 @@
 //! `Result<ResponseValue<T>, progenitor_client::Error<E>>`, and a method on `Client` that
 //! makes it. This module reads those builders back from the generated syntax tree (it
 //! finds each builder struct, its setters, the `T` of its `send()` and the operation id it
-//! reports to the hooks), removes progenitor's `Client` methods, and emits in their place:
+//! reports to the hooks), splits each `send()` into the request it builds and the
+//! decoding of the response (the call layer runs what comes between: see
+//! [`split_sends`]), removes progenitor's `Client` methods, and emits in their place:
 //!
 //! - `pub mod operations`: one public builder per operation wrapping progenitor's, with the
 //!   same setters (conversion failures kept as typed errors), per-call options, `send()`
@@ -41,7 +43,7 @@ struct Builder {
 }
 
 /// Options every builder has; an operation parameter with one of these names would clash.
-const OPTION_SETTERS: &[&str] = &["timeout", "retry", "send", "into_future", "stream"];
+const OPTION_SETTERS: &[&str] = &["timeout", "retry", "send", "run", "into_future", "stream"];
 
 /// Rewrites the generated client in place and returns the glue to append to it.
 pub(crate) fn transform(
@@ -49,6 +51,7 @@ pub(crate) fn transform(
     facts: &BTreeMap<String, OperationFacts>,
 ) -> Result<TokenStream, Error> {
     let builders = read_builders(file)?;
+    split_sends(file)?;
     let docs = take_client_methods(file);
     remove_panicking_constructor(file);
     let opened = crate::open_enums::open_response_enums(
@@ -134,14 +137,25 @@ pub(crate) fn transform(
                 }
                 /// Sends the request: the decoded body, with the response's status and headers.
                 pub async fn send(self) -> crate::Result<ResponseValue<#response>> {
-                    crate::call::run(&super::operation_facts::#table, self.options, ::std::boxed::Box::pin(self.inner.send())).await
+                    self.run().await
+                }
+                fn run(self) -> impl ::std::future::Future<Output = crate::Result<ResponseValue<#response>>> + 'a {
+                    crate::call::run(
+                        &super::operation_facts::#table,
+                        self.options,
+                        self.inner,
+                        super::builder::#name::request,
+                        super::builder::#name::decode,
+                    )
                 }
             }
             impl<'a> ::std::future::IntoFuture for #name<'a> {
                 type Output = crate::Result<#response>;
                 type IntoFuture = crate::call::CallFuture<'a, #response>;
                 fn into_future(self) -> Self::IntoFuture {
-                    ::std::boxed::Box::pin(async move { self.send().await.map(ResponseValue::into_inner) })
+                    ::std::boxed::Box::pin(::futures::FutureExt::map(self.run(), |result| {
+                        result.map(ResponseValue::into_inner)
+                    }))
                 }
             }
         });
@@ -605,4 +619,184 @@ fn rule_tokens(rule: &RuleFacts) -> TokenStream {
         }
     };
     quote!(crate::rules::Rule { at: #at, check: crate::rules::Check::#check })
+}
+
+/// Splits each builder's `send()` in `mod builder` into the two halves the call layer
+/// runs, and removes it:
+///
+/// - `request(self)`: the statements before progenitor's hooks, which check the
+///   parameters and build the `reqwest::Request`; returns it with the client;
+/// - `decode(response)`: the final `match` on the status, which decodes the body.
+///
+/// What progenitor put between them (the `pre`, `exec` and `post` hooks) is the call
+/// layer's job (`crate::call::run`), so nothing of it is kept. The `api-version` header
+/// progenitor adds to every request (the spec's document version, not a header Lumin
+/// defines) is dropped here rather than removed from every request at run time.
+fn split_sends(file: &mut syn::File) -> Result<(), Error> {
+    let module = file
+        .items
+        .iter_mut()
+        .find_map(|item| match item {
+            Item::Mod(ItemMod {
+                ident,
+                content: Some((_, items)),
+                ..
+            }) if ident == "builder" => Some(items),
+            _ => None,
+        })
+        .ok_or_else(|| Error("progenitor's output has no `mod builder`".to_owned()))?;
+    for item in module.iter_mut() {
+        let Item::Impl(imp) = item else { continue };
+        let Some(index) = imp
+            .items
+            .iter()
+            .position(|item| matches!(item, ImplItem::Fn(f) if f.sig.ident == "send"))
+        else {
+            continue;
+        };
+        let ImplItem::Fn(send) = imp.items.remove(index) else {
+            continue;
+        };
+        let name = match &*imp.self_ty {
+            Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+            _ => None,
+        }
+        .unwrap_or_default();
+        let (request, decode) = split_send(&send)
+            .map_err(|detail| Error(format!("`builder::{name}::send`: {detail}")))?;
+        imp.items.push(ImplItem::Fn(request));
+        imp.items.push(ImplItem::Fn(decode));
+    }
+    Ok(())
+}
+
+/// `request` and `decode` from one `send()` (see [`split_sends`]).
+fn split_send(send: &ImplItemFn) -> Result<(ImplItemFn, ImplItemFn), String> {
+    let stmts = &send.block.stmts;
+    let is_local = |stmt: &syn::Stmt, name: &str| {
+        matches!(stmt, syn::Stmt::Local(local)
+            if matches!(&local.pat, syn::Pat::Ident(p) if p.ident == name))
+    };
+    let hooks_at = stmts
+        .iter()
+        .position(|stmt| is_local(stmt, "info"))
+        .ok_or("no `let info = OperationInfo { .. }`")?;
+    // `info`, then the `pre`, `exec` and `post` hooks, then `let response = result?;`,
+    // then the `match` on the status.
+    let [_info, _pre, _exec, _post, response, tail] = &stmts[hooks_at..] else {
+        return Err("the statements after the hooks are not the expected ones".to_owned());
+    };
+    if !is_local(response, "response") {
+        return Err("no `let response = result?;` after the hooks".to_owned());
+    }
+    let syn::Stmt::Expr(tail, None) = tail else {
+        return Err("it does not end in an expression".to_owned());
+    };
+    let mut build: Vec<syn::Stmt> = stmts[..hooks_at].to_vec();
+    if !build.iter().any(|stmt| is_local(stmt, "request")) {
+        return Err("no `let request = …` before the hooks".to_owned());
+    }
+    drop_generator_version(&mut build)?;
+    let ReturnType::Type(_, output) = &send.sig.output else {
+        return Err("it returns nothing".to_owned());
+    };
+    let error = nth_generic(output, 1).ok_or("its return type is not `Result<_, E>`")?;
+    let request: ImplItemFn = syn::parse_quote! {
+        /// Checks the parameters and builds the request, without sending it.
+        pub(crate) fn request(
+            self,
+        ) -> ::std::result::Result<(&'a super::Client, ::reqwest::Request), #error> {
+            #(#build)*
+            Ok((client, request))
+        }
+    };
+    let mut tail = tail.clone();
+    syn::visit_mut::VisitMut::visit_expr_mut(&mut MoveHeaders, &mut tail);
+    let decode: ImplItemFn = syn::parse_quote! {
+        /// Decodes a response by its status, as the spec documents it.
+        pub(crate) async fn decode(response: ::reqwest::Response) -> #output {
+            #tail
+        }
+    };
+    Ok((request, decode))
+}
+
+/// Replaces `ResponseValue::from_response`, which copies the response's headers, with
+/// `crate::call::decode_json`, which does the same but moves them.
+struct MoveHeaders;
+
+impl syn::visit_mut::VisitMut for MoveHeaders {
+    fn visit_expr_path_mut(&mut self, expr: &mut syn::ExprPath) {
+        let names: Vec<String> = expr
+            .path
+            .segments
+            .iter()
+            .map(|s| s.ident.to_string())
+            .collect();
+        if names.ends_with(&["ResponseValue".to_owned(), "from_response".to_owned()]) {
+            *expr = syn::parse_quote!(crate::call::decode_json);
+        }
+    }
+}
+
+/// Removes `header_map.append("api-version", …)` and the room reserved for it.
+fn drop_generator_version(stmts: &mut Vec<syn::Stmt>) -> Result<(), String> {
+    let mentions = |stmt: &syn::Stmt| quote!(#stmt).to_string().contains("\"api-version\"");
+    let before = stmts.len();
+    stmts.retain(|stmt| !mentions(stmt) || matches!(stmt, syn::Stmt::Local(_)));
+    if stmts.len() + 1 != before {
+        return Err("no single `api-version` header to drop".to_owned());
+    }
+    let capacity = stmts
+        .iter_mut()
+        .find_map(|stmt| match stmt {
+            syn::Stmt::Local(local)
+                if matches!(&local.pat, syn::Pat::Ident(p) if p.ident == "header_map") =>
+            {
+                match local.init.as_mut().map(|init| &mut *init.expr) {
+                    Some(syn::Expr::Call(call)) => match call.args.first_mut() {
+                        Some(syn::Expr::Lit(syn::ExprLit {
+                            lit: syn::Lit::Int(n),
+                            ..
+                        })) => Some(n),
+                        _ => None,
+                    },
+                    _ => None,
+                }
+            }
+            _ => None,
+        })
+        .ok_or("no `let mut header_map = HeaderMap::with_capacity(n)`")?;
+    let n: usize = capacity.base10_parse().map_err(|e| e.to_string())?;
+    let n = n
+        .checked_sub(1)
+        .ok_or("the header map has no room for `api-version`")?;
+    *capacity = syn::LitInt::new(&format!("{n}usize"), capacity.span());
+    if n == 0 {
+        // Nothing else is added to it: the binding need not be mutable.
+        for stmt in stmts.iter_mut() {
+            if let syn::Stmt::Local(local) = stmt
+                && let syn::Pat::Ident(p) = &mut local.pat
+                && p.ident == "header_map"
+            {
+                p.mutability = None;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The `n`th type argument of the last segment of a path type (`Result<A, B>` → `B`).
+fn nth_generic(ty: &Type, n: usize) -> Option<Type> {
+    let Type::Path(path) = ty else { return None };
+    let PathArguments::AngleBracketed(args) = &path.path.segments.last()?.arguments else {
+        return None;
+    };
+    args.args
+        .iter()
+        .filter_map(|arg| match arg {
+            GenericArgument::Type(ty) => Some(ty.clone()),
+            _ => None,
+        })
+        .nth(n)
 }

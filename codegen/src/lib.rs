@@ -24,7 +24,7 @@ pub use rules::{CheckFacts, RuleFacts};
 
 use openapiv3::{OpenAPI, Parameter, ParameterSchemaOrContent, ReferenceOr};
 use proc_macro2::TokenStream;
-use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
+use progenitor::{GenerationSettings, Generator, InterfaceStyle, TagStyle, TypeImpl};
 
 /// An error while reading the spec or generating code from it.
 #[derive(Debug)]
@@ -123,7 +123,6 @@ pub fn settings() -> GenerationSettings {
         .with_interface(InterfaceStyle::Builder)
         .with_tag(TagStyle::Merged)
         .with_inner_type(quote_inner())
-        .with_hooks(HooksMode::Expected)
         .with_map_type("::std::collections::BTreeMap")
         .with_derive("PartialEq");
     for (schema, rust_type, impls) in REPLACEMENTS {

@@ -250,14 +250,16 @@ fn render_builder(builders: &[Item], name: &str, out: &mut String) {
         })
         .unwrap_or_default();
     let mut setters: BTreeMap<String, String> = BTreeMap::new();
-    let mut send = None;
+    let mut decoded = None;
     for imp in impls_of(builders, name) {
         for item in &imp.items {
             let ImplItem::Fn(f) = item else { continue };
             let fname = f.sig.ident.to_string();
-            if fname == "send" {
+            // What the response decodes to: `decode`, the half of progenitor's `send()`
+            // that `lumin-codegen` keeps for it.
+            if fname == "decode" {
                 if let syn::ReturnType::Type(_, ty) = &f.sig.output {
-                    send = Some((**ty).clone());
+                    decoded = Some((**ty).clone());
                 }
                 continue;
             }
@@ -301,7 +303,7 @@ fn render_builder(builders: &[Item], name: &str, out: &mut String) {
         };
         let _ = writeln!(out, "  {kind} {field}: {shown}{need}");
     }
-    if let Some(ret) = send {
+    if let Some(ret) = decoded {
         // Result<ResponseValue<S>, Error<E>>
         let args = generic_args(&ret);
         let ok = args

@@ -114,7 +114,7 @@ where
     )
     .await?;
     let status = response.status();
-    let request_id = response.headers().get(REQUEST_ID_HEADER).cloned();
+    let request_id = response.headers().get(&REQUEST_ID_HEADER).cloned();
     decode(response).await.map_err(|error| match error {
         progenitor_client::Error::InvalidResponsePayload(body, source) => {
             let mut headers = HeaderMap::new();
@@ -261,83 +261,44 @@ enum Verdict {
 /// cannot be sent twice.
 type Again<'c> = dyn FnMut() -> Option<Request> + Send + 'c;
 
+/// What one attempt gave: a response, a transport failure, or (`Err`) an error that ends
+/// the call (a token source that failed).
+type Outcome = crate::Result<reqwest::Result<Response>>;
+
 /// Sends `request` as `op` with the client's policies, preparing each attempt (see
 /// [`prepare`]): retries as the policy and the operation's retry safety allow, one
 /// refresh after a `401`, and a response that is not a documented success turned into
-/// an [`Error`]. Everything but a success is boxed, so that the first attempt's path
-/// carries no state for the others.
+/// an [`Error`]. A first attempt that succeeds takes the short path here; anything else
+/// continues, boxed, in [`after_failure`], so that the short path carries no state for it.
 async fn execute(
     client: &crate::Client,
-    request: Request,
+    mut request: Request,
     again: &mut Again<'_>,
     op: &'static Operation,
     options: &CallOptions,
     span: tracing::Span,
 ) -> crate::Result<Response> {
-    let state = client.inner();
-    let policy = options.retry.as_ref().unwrap_or(&state.retry);
     let timer = (!span.is_disabled()).then(crate::clock::Stopwatch::start);
-    let mut request = request;
-    let mut attempt = 1;
-    let result = loop {
-        if timer.is_some() {
-            span.record("attempt", attempt);
-        }
-        if let Err(error) = prepare(client, &mut request, op, options.timeout) {
-            break Err(error);
-        }
-        let may_retry = attempt < policy.attempts();
-        let replayable = request.body().is_none_or(|b| b.as_bytes().is_some());
-        let outcome = match &state.token_source {
-            None => Ok(client.client().execute(request).await),
-            Some(source) => {
-                let sent = Box::pin(send_authorized(client, source.as_ref(), request, again, op));
-                sent.await
-            }
-        };
-        let verdict = match outcome {
-            Ok(Ok(response)) if op.is_success(response.status()) => break Ok(response),
-            Ok(Ok(response)) => Box::pin(classify_response(response, op, state)).await,
-            Ok(Err(error)) => classify_transport(error, op),
-            Err(error) => Verdict::Fail(error),
-        };
-        match verdict {
-            Verdict::Fail(error) => break Err(error),
-            Verdict::Retry(error, wait) => {
-                if let Some(wait) = wait
-                    && wait > policy.retry_after_limit()
-                {
-                    break Err(Error::NotRetried {
-                        reason: NotRetriedReason::RetryAfterTooLong(wait),
-                        source: Box::new(error),
-                    });
+    if timer.is_some() {
+        span.record("attempt", 1);
+    }
+    let result = match prepare(client, &mut request, op, options.timeout) {
+        Err(error) => Err(error),
+        Ok(()) => {
+            let replayable = is_replayable(&request);
+            let outcome = match &client.inner().token_source {
+                None => Ok(client.client().execute(request).await),
+                Some(source) => {
+                    Box::pin(send_authorized(client, source.as_ref(), request, again, op)).await
                 }
-                if !may_retry {
-                    break Err(if attempt > 1 {
-                        Error::RetriesExhausted {
-                            attempts: attempt,
-                            source: Box::new(error),
-                        }
-                    } else {
-                        error
-                    });
+            };
+            match outcome {
+                Ok(Ok(response)) if op.is_success(response.status()) => Ok(response),
+                outcome => {
+                    let rest =
+                        after_failure(client, outcome, replayable, again, op, options, &span);
+                    Box::pin(rest).await
                 }
-                let Some(next) = again().filter(|_| replayable) else {
-                    break Err(Error::NotRetried {
-                        reason: NotRetriedReason::BodyNotReplayable,
-                        source: Box::new(error),
-                    });
-                };
-                let delay = wait.unwrap_or_else(|| policy.backoff(attempt));
-                tracing::info!(
-                    reason = %RetryReason(&error),
-                    delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
-                    attempt,
-                    "retrying"
-                );
-                state.sleep.sleep(delay).await;
-                request = next;
-                attempt += 1;
             }
         }
     };
@@ -358,9 +319,90 @@ async fn execute(
     result
 }
 
+/// Whether a request's body can be sent again (bytes, or none; not a stream).
+fn is_replayable(request: &Request) -> bool {
+    request.body().is_none_or(|b| b.as_bytes().is_some())
+}
+
+/// The rest of a call whose first attempt did not succeed: decides from each `outcome`
+/// whether to send again, and does, until a success, an error that must not be retried,
+/// or the end of the policy's attempts.
+async fn after_failure(
+    client: &crate::Client,
+    mut outcome: Outcome,
+    mut replayable: bool,
+    again: &mut Again<'_>,
+    op: &'static Operation,
+    options: &CallOptions,
+    span: &tracing::Span,
+) -> crate::Result<Response> {
+    let state = client.inner();
+    let policy = options.retry.as_ref().unwrap_or(&state.retry);
+    let mut attempt = 1;
+    loop {
+        let (error, wait) = match outcome {
+            Ok(Ok(response)) if op.is_success(response.status()) => return Ok(response),
+            Ok(Ok(response)) => match classify_response(response, op, state).await {
+                Verdict::Retry(error, wait) => (error, wait),
+                Verdict::Fail(error) => return Err(error),
+            },
+            Ok(Err(error)) => match classify_transport(error, op) {
+                Verdict::Retry(error, wait) => (error, wait),
+                Verdict::Fail(error) => return Err(error),
+            },
+            Err(error) => return Err(error),
+        };
+        if let Some(wait) = wait
+            && wait > policy.retry_after_limit()
+        {
+            return Err(Error::NotRetried {
+                reason: NotRetriedReason::RetryAfterTooLong(wait),
+                source: Box::new(error),
+            });
+        }
+        if attempt >= policy.attempts() {
+            return Err(if attempt > 1 {
+                Error::RetriesExhausted {
+                    attempts: attempt,
+                    source: Box::new(error),
+                }
+            } else {
+                error
+            });
+        }
+        let Some(mut request) = again().filter(|_| replayable) else {
+            return Err(Error::NotRetried {
+                reason: NotRetriedReason::BodyNotReplayable,
+                source: Box::new(error),
+            });
+        };
+        let delay = wait.unwrap_or_else(|| policy.backoff(attempt));
+        tracing::info!(
+            reason = %RetryReason(&error),
+            delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+            attempt,
+            "retrying"
+        );
+        state.sleep.sleep(delay).await;
+        attempt += 1;
+        if !span.is_disabled() {
+            span.record("attempt", attempt);
+        }
+        prepare(client, &mut request, op, options.timeout)?;
+        replayable = is_replayable(&request);
+        outcome = match &state.token_source {
+            None => Ok(client.client().execute(request).await),
+            Some(source) => send_authorized(client, source.as_ref(), request, again, op).await,
+        };
+    }
+}
+
 fn record_response(span: &tracing::Span, status: StatusCode, headers: &HeaderMap) {
     span.record("status", status.as_u16());
-    if let Some(id) = headers.get(REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()) {
+    if let Some(id) = headers
+        .get(&REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+    {
         span.record("request_id", id);
     }
 }

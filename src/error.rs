@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use reqwest::StatusCode;
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderName};
 use serde::Deserialize;
 
 use crate::auth::TokenSourceError;
@@ -20,7 +20,7 @@ use crate::rules::RuleError;
 
 /// The header in which Lumin's edge names each request (read here and by the call layer's
 /// span).
-pub(crate) const REQUEST_ID_HEADER: &str = "x-request-id";
+pub(crate) const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
 /// An error from a call to the Lumin API.
 #[derive(Debug, thiserror::Error)]
@@ -255,7 +255,7 @@ impl Error {
 
     /// The request id Lumin sent with the response, when present (quote it to support).
     pub fn request_id(&self) -> Option<&str> {
-        self.headers()?.get(REQUEST_ID_HEADER)?.to_str().ok()
+        self.headers()?.get(&REQUEST_ID_HEADER)?.to_str().ok()
     }
 
     /// The wait the server asked for in `Retry-After`, in seconds (an HTTP date is read by

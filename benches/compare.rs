@@ -619,7 +619,8 @@ fn main() {
         runtime.block_on(rss_case(case, base, Path::new(file), Path::new(out)));
         return;
     }
-    // `--calls lumin|raw N`: only N GETs, for instruction counts under callgrind.
+    // `--calls lumin|raw|lumin-post|raw-post N`: only N calls (GET, or POST), for
+    // instruction counts under callgrind.
     if let [flag, side, n] = args.as_slice()
         && flag == "--calls"
     {
@@ -629,10 +630,14 @@ fn main() {
         let raw = raw_client();
         runtime.block_on(async {
             for _ in 0..n {
-                if side == "lumin" {
-                    lumin_get(&lumin).await;
-                } else {
-                    raw_get(&raw, &base).await;
+                match side.as_str() {
+                    "lumin" => lumin_get(&lumin).await,
+                    "raw" => raw_get(&raw, &base).await,
+                    "lumin-post" => lumin_post(&lumin).await,
+                    "raw-post" => raw_post(&raw, &base).await,
+                    other => {
+                        panic!("--calls takes lumin, raw, lumin-post or raw-post, not {other}")
+                    }
                 }
             }
         });

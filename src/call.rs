@@ -24,6 +24,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures::future::Either;
+use futures::{FutureExt as _, TryFutureExt as _};
 use progenitor_client::{ClientInfo as _, ResponseValue};
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, USER_AGENT};
 use reqwest::{Request, Response, StatusCode};
@@ -91,87 +93,92 @@ pub(crate) type BuildRequest<'a, B> =
 /// Runs a generated operation as one call of `op`: `build` makes its request from the
 /// builder (again from a copy of it for each further attempt), `decode` reads a success
 /// response as the spec documents it.
-pub(crate) async fn run<'a, B, T, D>(
+///
+/// What can be done at once is done here (the checks, the request, handing it to
+/// `reqwest`); the future returned is a chain of combinators rather than an `async`
+/// block, which would hold each future it awaits twice. Small futures matter: the
+/// builder's `IntoFuture` boxes this one.
+pub(crate) fn run<'a, B, T, D>(
     op: &'static Operation,
     options: CallOptions,
     builder: B,
     build: BuildRequest<'a, B>,
     decode: fn(Response) -> D,
-) -> crate::Result<ResponseValue<T>>
+) -> impl Future<Output = crate::Result<ResponseValue<T>>> + Send + 'a
 where
-    B: Clone + Send,
-    D: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<ApiErrorBody>>>,
+    B: Clone + Send + 'a,
+    D: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<ApiErrorBody>>>
+        + Send
+        + 'a,
 {
-    if let Some(error) = options.rejection() {
-        return Err(error);
-    }
-    let copy = builder.clone();
-    let (client, request) = build(builder).map_err(|error| from_generated(error, op))?;
-    let mut again = move || build(copy.clone()).ok().map(|(_, request)| request);
-    let response = instrumented(
-        |span| execute(client, request, &mut again, op, &options, span),
-        op,
-    )
-    .await?;
-    let status = response.status();
-    let request_id = response.headers().get(&REQUEST_ID_HEADER).cloned();
-    decode(response).await.map_err(|error| match error {
-        progenitor_client::Error::InvalidResponsePayload(body, source) => {
-            let mut headers = HeaderMap::new();
-            if let Some(id) = request_id {
-                headers.insert(REQUEST_ID_HEADER, id);
-            }
-            Error::decode(status, headers, body, !op.retry_safe, source)
+    let started = match options.rejection() {
+        Some(error) => Err(error),
+        None => {
+            let copy = builder.clone();
+            build(builder)
+                .map_err(|error| from_generated(error, op))
+                .map(|(client, request)| {
+                    let again = move || build(copy.clone()).ok().map(|(_, request)| request);
+                    execute(client, request, again, op, options)
+                })
         }
-        error => from_generated(error, op),
+    };
+    let sent = match started {
+        Ok(sent) => Either::Left(sent),
+        Err(error) => Either::Right(std::future::ready(Err(error))),
+    };
+    sent.and_then(move |response| {
+        let status = response.status();
+        let request_id = response.headers().get(&REQUEST_ID_HEADER).cloned();
+        decode(response).map(move |decoded| {
+            decoded.map_err(|error| match error {
+                progenitor_client::Error::InvalidResponsePayload(body, source) => {
+                    let mut headers = HeaderMap::new();
+                    if let Some(id) = request_id {
+                        headers.insert(REQUEST_ID_HEADER, id);
+                    }
+                    Error::decode(status, headers, body, !op.retry_safe, source)
+                }
+                error => from_generated(error, op),
+            })
+        })
     })
 }
 
 /// Sends a handwritten operation's request as one call of `op`: the same steps as the
 /// generated operations, returning the success response unread. A further attempt
 /// sends a copy of the request, when its body can be copied.
-pub(crate) async fn send(
-    client: &crate::Client,
+pub(crate) fn send<'a>(
+    client: &'a crate::Client,
     op: &'static Operation,
     options: CallOptions,
     request: Request,
-) -> crate::Result<Response> {
-    if let Some(error) = options.rejection() {
-        return Err(error);
-    }
-    let copy = request.try_clone();
-    let mut again = move || copy.as_ref().and_then(Request::try_clone);
-    instrumented(
-        |span| execute(client, request, &mut again, op, &options, span),
-        op,
-    )
-    .await
-}
-
-/// Runs `call` in the `lumin.call` span of `op`, entered only when a subscriber wants it.
-async fn instrumented<F, T>(call: impl FnOnce(tracing::Span) -> F, op: &'static Operation) -> T
-where
-    F: Future<Output = T>,
-{
-    let span = call_span(op);
-    if span.is_disabled() {
-        call(span).await
-    } else {
-        call(span.clone()).instrument(span).await
+) -> impl Future<Output = crate::Result<Response>> + Send + 'a {
+    match options.rejection() {
+        Some(error) => Either::Right(std::future::ready(Err(error))),
+        None => {
+            let copy = request.try_clone();
+            let again = move || copy.as_ref().and_then(Request::try_clone);
+            Either::Left(execute(client, request, again, op, options))
+        }
     }
 }
 
 /// What progenitor's `ResponseValue::from_response` does, except that the response's
 /// headers are moved rather than copied. The generated `decode` functions call it.
-pub(crate) async fn decode_json<T: serde::de::DeserializeOwned>(
+pub(crate) fn decode_json<T: serde::de::DeserializeOwned>(
     mut response: Response,
-) -> Result<ResponseValue<T>, progenitor_client::Error<ApiErrorBody>> {
+) -> impl Future<Output = Result<ResponseValue<T>, progenitor_client::Error<ApiErrorBody>>> + Send {
     use progenitor_client::Error as G;
     let status = response.status();
     let headers = std::mem::take(response.headers_mut());
-    let body = response.bytes().await.map_err(G::ResponseBodyError)?;
-    let inner = serde_json::from_slice(&body).map_err(|e| G::InvalidResponsePayload(body, e))?;
-    Ok(ResponseValue::new(inner, status, headers))
+    // A plain `map` over reqwest's future: an `async` block would hold that future twice.
+    futures::FutureExt::map(response.bytes(), move |body| {
+        let body = body.map_err(G::ResponseBodyError)?;
+        let inner =
+            serde_json::from_slice(&body).map_err(|e| G::InvalidResponsePayload(body, e))?;
+        Ok(ResponseValue::new(inner, status, headers))
+    })
 }
 
 /// The [`Error`] for one progenitor returned while building a request or decoding a
@@ -268,55 +275,73 @@ type Outcome = crate::Result<reqwest::Result<Response>>;
 /// Sends `request` as `op` with the client's policies, preparing each attempt (see
 /// [`prepare`]): retries as the policy and the operation's retry safety allow, one
 /// refresh after a `401`, and a response that is not a documented success turned into
-/// an [`Error`]. A first attempt that succeeds takes the short path here; anything else
-/// continues, boxed, in [`after_failure`], so that the short path carries no state for it.
-async fn execute(
-    client: &crate::Client,
+/// an [`Error`]; all of it in the call's `lumin.call` span, entered only when a
+/// subscriber wants it. `again` makes the request anew for a further attempt.
+///
+/// The first attempt is prepared before this returns (it needs no runtime); a first
+/// attempt that succeeds takes the short path, anything else continues, boxed, in
+/// [`after_failure`].
+fn execute<'a>(
+    client: &'a crate::Client,
     mut request: Request,
-    again: &mut Again<'_>,
+    mut again: impl FnMut() -> Option<Request> + Send + 'a,
     op: &'static Operation,
-    options: &CallOptions,
-    span: tracing::Span,
-) -> crate::Result<Response> {
+    options: CallOptions,
+) -> impl Future<Output = crate::Result<Response>> + Send + 'a {
+    let span = call_span(op);
     let timer = (!span.is_disabled()).then(crate::clock::Stopwatch::start);
-    if timer.is_some() {
+    // Entered around the future below; recorded into by it.
+    let entered = timer.map(|_| {
         span.record("attempt", 1);
-    }
-    let result = match prepare(client, &mut request, op, options.timeout) {
-        Err(error) => Err(error),
-        Ok(()) => {
-            let replayable = is_replayable(&request);
-            let outcome = match &client.inner().token_source {
-                None => Ok(client.client().execute(request).await),
-                Some(source) => {
-                    Box::pin(send_authorized(client, source.as_ref(), request, again, op)).await
+        span.clone()
+    });
+    let first = prepare(client, &mut request, op, options.timeout)
+        .map(|()| request)
+        .map_err(Box::new);
+    let call = async move {
+        let result = match first {
+            Err(error) => Err(*error),
+            Ok(request) => {
+                let replayable = is_replayable(&request);
+                let outcome = match &client.inner().token_source {
+                    None => Ok(client.client().execute(request).await),
+                    Some(source) => {
+                        let sent =
+                            send_authorized(client, source.as_ref(), request, &mut again, op);
+                        Box::pin(sent).await
+                    }
+                };
+                match outcome {
+                    Ok(Ok(response)) if op.is_success(response.status()) => Ok(response),
+                    outcome => {
+                        let rest = after_failure(
+                            client, outcome, replayable, &mut again, op, &options, &span,
+                        );
+                        Box::pin(rest).await
+                    }
                 }
-            };
-            match outcome {
-                Ok(Ok(response)) if op.is_success(response.status()) => Ok(response),
-                outcome => {
-                    let rest =
-                        after_failure(client, outcome, replayable, again, op, options, &span);
-                    Box::pin(rest).await
+            }
+        };
+        if let Some(timer) = timer {
+            span.record(
+                "duration_ms",
+                u64::try_from(timer.elapsed().as_millis()).unwrap_or(u64::MAX),
+            );
+            match &result {
+                Ok(response) => record_response(&span, response.status(), response.headers()),
+                Err(error) => {
+                    if let (Some(status), Some(headers)) = (error.status(), error.headers()) {
+                        record_response(&span, status, headers);
+                    }
                 }
             }
         }
+        result
     };
-    if let Some(timer) = timer {
-        span.record(
-            "duration_ms",
-            u64::try_from(timer.elapsed().as_millis()).unwrap_or(u64::MAX),
-        );
-        match &result {
-            Ok(response) => record_response(&span, response.status(), response.headers()),
-            Err(error) => {
-                if let (Some(status), Some(headers)) = (error.status(), error.headers()) {
-                    record_response(&span, status, headers);
-                }
-            }
-        }
+    match entered {
+        None => Either::Left(call),
+        Some(span) => Either::Right(call.instrument(span)),
     }
-    result
 }
 
 /// Whether a request's body can be sent again (bytes, or none; not a stream).

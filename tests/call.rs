@@ -312,3 +312,27 @@ fn signed_urls_hide_their_query_in_debug_and_display() {
     assert_eq!(session.sign_url.expose(), URL);
     assert_eq!(serde_json::to_value(&session).unwrap()["sign_url"], URL);
 }
+
+/// `into_future()` does its synchronous work at once (checks, the request, its headers)
+/// but nothing that needs a runtime: a future made outside one runs in one later.
+#[test]
+fn a_call_made_outside_a_runtime_runs_in_one_later() {
+    let server = MockServer::start();
+    let mock = server.mock(|when, then| {
+        when.method("GET")
+            .path("/user/info")
+            .header("x-api-key", "test-key");
+        then.status(200)
+            .header("content-type", "application/json")
+            .body(USER);
+    });
+    let client = client(&server);
+    let call = std::future::IntoFuture::into_future(client.get_user_information());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let body = runtime.block_on(call).unwrap();
+    assert_eq!(body.user.id, "usr_1");
+    mock.assert_calls(1);
+}

@@ -710,15 +710,69 @@ fn split_send(send: &ImplItemFn) -> Result<(ImplItemFn, ImplItemFn), String> {
             Ok((client, request))
         }
     };
-    let mut tail = tail.clone();
-    syn::visit_mut::VisitMut::visit_expr_mut(&mut MoveHeaders, &mut tail);
+    let mut success = success_arm(tail)?;
+    syn::visit_mut::VisitMut::visit_expr_mut(&mut MoveHeaders, &mut success);
+    // `decoder(response).await` becomes the decoder's future; a value, a ready one.
+    let future = match success {
+        syn::Expr::Await(awaited) => *awaited.base,
+        value => syn::parse_quote!(::std::future::ready(#value)),
+    };
     let decode: ImplItemFn = syn::parse_quote! {
-        /// Decodes a response by its status, as the spec documents it.
-        pub(crate) async fn decode(response: ::reqwest::Response) -> #output {
-            #tail
+        /// Decodes a success response as the spec documents it (the call layer has
+        /// turned every other status into an error).
+        pub(crate) fn decode(
+            response: ::reqwest::Response,
+        ) -> impl ::std::future::Future<Output = #output> + Send {
+            #future
         }
     };
     Ok((request, decode))
+}
+
+/// The body of the one arm of `match response.status().as_u16() { … }` that takes a
+/// success status (`200u16`, `201u16`, `200..=299`).
+fn success_arm(tail: &syn::Expr) -> Result<syn::Expr, String> {
+    let syn::Expr::Match(matched) = tail else {
+        return Err("it does not end in a `match` on the status".to_owned());
+    };
+    let first_status = |pat: &syn::Pat| -> Option<u16> {
+        let lit = match pat {
+            syn::Pat::Lit(lit) => &lit.lit,
+            syn::Pat::Range(range) => match range.start.as_deref() {
+                Some(syn::Expr::Lit(lit)) => &lit.lit,
+                _ => return None,
+            },
+            _ => return None,
+        };
+        match lit {
+            syn::Lit::Int(n) => n.base10_parse().ok(),
+            _ => None,
+        }
+    };
+    let mut success = matched
+        .arms
+        .iter()
+        .filter(|arm| first_status(&arm.pat).is_some_and(|s| (200..300).contains(&s)));
+    match (success.next(), success.next()) {
+        (Some(arm), None) => Ok(unblock(&arm.body)),
+        (None, _) => Err("no arm for a success status".to_owned()),
+        (Some(_), Some(_)) => {
+            Err("more than one success response, which the call glue does not split".to_owned())
+        }
+    }
+}
+
+/// `{ e }` as `e`.
+fn unblock(expr: &syn::Expr) -> syn::Expr {
+    match expr {
+        syn::Expr::Block(block) if block.attrs.is_empty() && block.label.is_none() => {
+            match block.block.stmts.as_slice() {
+                [syn::Stmt::Expr(inner, None)] => unblock(inner),
+                _ => expr.clone(),
+            }
+        }
+        _ => expr.clone(),
+    }
 }
 
 /// Replaces `ResponseValue::from_response`, which copies the response's headers, with

@@ -259,7 +259,7 @@ fn render_builder(builders: &[Item], name: &str, out: &mut String) {
             // that `lumin-codegen` keeps for it.
             if fname == "decode" {
                 if let syn::ReturnType::Type(_, ty) = &f.sig.output {
-                    decoded = Some((**ty).clone());
+                    decoded = Some(future_output(ty).unwrap_or_else(|| (**ty).clone()));
                 }
                 continue;
             }
@@ -439,4 +439,26 @@ fn render_checks(items: &[Item], name: &str, out: &mut String) {
     for message in checks.0 {
         let _ = writeln!(out, "  check: {message}");
     }
+}
+
+/// `X` in `impl Future<Output = X> + …`.
+fn future_output(ty: &syn::Type) -> Option<syn::Type> {
+    let syn::Type::ImplTrait(imp) = ty else {
+        return None;
+    };
+    imp.bounds.iter().find_map(|bound| {
+        let syn::TypeParamBound::Trait(bound) = bound else {
+            return None;
+        };
+        let last = bound.path.segments.last()?;
+        let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+            return None;
+        };
+        args.args.iter().find_map(|arg| match arg {
+            syn::GenericArgument::AssocType(assoc) if assoc.ident == "Output" => {
+                Some(assoc.ty.clone())
+            }
+            _ => None,
+        })
+    })
 }

@@ -12,7 +12,7 @@ use reqwest::header::{HeaderName, HeaderValue};
 
 use crate::auth::{Credentials, InvalidCredential, TokenSource};
 use crate::clock::{SharedClock, SharedSleep, SystemClock, TokioSleep};
-use crate::files::UploadLimit;
+use crate::limits::UploadLimit;
 use crate::retry::RetryPolicy;
 
 /// The production base URL of the Lumin API.

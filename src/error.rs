@@ -136,11 +136,11 @@ pub enum Error {
     Rule(#[from] RuleError),
     /// An upload could not be prepared; the request was not sent.
     #[error(transparent)]
-    Files(#[from] crate::files::FilesError),
+    Files(#[from] FilesError),
     /// A paged list's server broke paging (a repeated page, a total never reached); the
     /// stream of its items ends here.
     #[error(transparent)]
-    Pagination(#[from] crate::pages::PaginationError),
+    Pagination(#[from] PaginationError),
 }
 
 /// Why a failure that is normally retried was not.
@@ -298,17 +298,6 @@ impl Error {
     pub fn is_outcome_unknown(&self) -> bool {
         matches!(self, Self::OutcomeUnknown { .. })
     }
-
-    /// True when the user must authorize the app again: the token source reports that its
-    /// refresh token is rejected or may be spent.
-    pub fn requires_reauthorization(&self) -> bool {
-        match self {
-            Self::TokenSource(source) => source
-                .downcast_ref::<crate::oauth::SessionError>()
-                .is_some_and(crate::oauth::SessionError::requires_reauthorization),
-            _ => false,
-        }
-    }
 }
 
 impl From<std::convert::Infallible> for Error {
@@ -447,4 +436,82 @@ mod tests {
             "items[0].a"
         );
     }
+}
+
+/// An upload or download that cannot be done as asked; nothing was sent, or (for
+/// [`FilesError::Io`]) the local file could not be read or written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FilesError {
+    /// No file was given to an operation that uploads one.
+    #[error("no file to upload was given")]
+    MissingFile,
+    /// The file is larger than the configured upload limit (Lumin accepts 20 MB on the
+    /// free plan, 200 MB on paid plans: see [`UploadLimit`](crate::limits::UploadLimit)).
+    #[error("{file_name:?} is {size} bytes, over the upload limit of {limit} bytes")]
+    TooLarge {
+        /// The file's name.
+        file_name: String,
+        /// Its size in bytes.
+        size: u64,
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// A format Lumin does not accept (see [`ACCEPTED_FORMATS`](crate::files::ACCEPTED_FORMATS)).
+    #[error("{file_name:?} is {content_type:?}, which Lumin does not accept")]
+    UnsupportedFormat {
+        /// The file's name.
+        file_name: String,
+        /// Its content type.
+        content_type: String,
+    },
+    /// The format could not be told from the file name; give the content type.
+    #[error("the format of {0:?} cannot be told from its extension; give its content type")]
+    UnknownFormat(String),
+    /// A local file could not be read or written.
+    #[error("{action} {path:?} failed")]
+    Io {
+        /// What was being done (`reading`, `writing`, …).
+        action: &'static str,
+        /// The path.
+        path: std::path::PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// No bytes moved for longer than the idle timeout.
+    #[error("no bytes moved for {0:?}")]
+    Idle(std::time::Duration),
+    /// `Uploads::Files` with no file in it.
+    #[error("`files` must hold at least one file")]
+    EmptyFiles,
+    /// A content type that is not a valid MIME type.
+    #[error("{0:?} is not a valid content type")]
+    InvalidContentType(String),
+    /// The body could not be encoded.
+    #[error("the request body could not be encoded: {0}")]
+    Encode(String),
+}
+
+/// Why paging stopped before the list was complete.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PaginationError {
+    /// A page held exactly the items of the page before: the server ignores the page
+    /// number, and paging on would never end.
+    #[error("page {page} repeats the items of the page before")]
+    RepeatedPage {
+        /// The page that repeated.
+        page: u64,
+    },
+    /// A page came back empty before `total_count` items were received.
+    #[error("page {page} is empty after {received} items, but the server reported {total_count}")]
+    TotalNotReached {
+        /// The empty page.
+        page: u64,
+        /// Items received before it.
+        received: u64,
+        /// The total the server reported last.
+        total_count: u64,
+    },
 }

@@ -314,3 +314,21 @@ impl<'de> Deserialize<'de> for Collections {
         Self::new(map).map_err(serde::de::Error::custom)
     }
 }
+
+/// The largest upload the client lets through, checked before anything is sent. It
+/// depends on the Lumin plan; MB here are decimal, the stricter reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UploadLimit(pub u64);
+
+impl UploadLimit {
+    /// Paid plans: 200 MB (the default).
+    pub const PAID: Self = Self(200_000_000);
+    /// The free plan: 20 MB.
+    pub const FREE: Self = Self(20_000_000);
+}
+
+impl Default for UploadLimit {
+    fn default() -> Self {
+        Self::PAID
+    }
+}

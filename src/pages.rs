@@ -31,6 +31,7 @@ use std::pin::Pin;
 
 use futures::stream::{self, BoxStream, StreamExt as _};
 
+pub use crate::error::PaginationError;
 use crate::limits::Page;
 use crate::wire::Count;
 
@@ -65,29 +66,6 @@ impl IntoTotal for Option<Count> {
     fn into_total(self) -> Option<Count> {
         self
     }
-}
-
-/// Why paging stopped before the list was complete.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum PaginationError {
-    /// A page held exactly the items of the page before: the server ignores the page
-    /// number, and paging on would never end.
-    #[error("page {page} repeats the items of the page before")]
-    RepeatedPage {
-        /// The page that repeated.
-        page: u64,
-    },
-    /// A page came back empty before `total_count` items were received.
-    #[error("page {page} is empty after {received} items, but the server reported {total_count}")]
-    TotalNotReached {
-        /// The empty page.
-        page: u64,
-        /// Items received before it.
-        received: u64,
-        /// The total the server reported last.
-        total_count: u64,
-    },
 }
 
 /// A boxed future of one page.

@@ -38,8 +38,10 @@ use crate::types;
 mod download;
 mod upload;
 
+pub use crate::error::FilesError;
+pub use crate::limits::UploadLimit;
 pub use download::{Pdf, PdfStream};
-pub use upload::{ACCEPTED_FORMATS, Progress, ProgressFn, Upload, UploadLimit};
+pub use upload::{ACCEPTED_FORMATS, Progress, ProgressFn, Upload};
 
 /// The documents of a signature request sent as uploads: one file, or several.
 #[derive(Debug)]
@@ -48,61 +50,6 @@ pub enum Uploads {
     File(Upload),
     /// Sent as `files[0]`, `files[1]`, ….
     Files(Vec<Upload>),
-}
-
-/// An upload or download that cannot be done as asked; nothing was sent, or (for
-/// [`FilesError::Io`]) the local file could not be read or written.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum FilesError {
-    /// No file was given to an operation that uploads one.
-    #[error("no file to upload was given")]
-    MissingFile,
-    /// The file is larger than the configured upload limit (Lumin accepts 20 MB on the
-    /// free plan, 200 MB on paid plans: see [`UploadLimit`]).
-    #[error("{file_name:?} is {size} bytes, over the upload limit of {limit} bytes")]
-    TooLarge {
-        /// The file's name.
-        file_name: String,
-        /// Its size in bytes.
-        size: u64,
-        /// The limit in bytes.
-        limit: u64,
-    },
-    /// A format Lumin does not accept (see [`ACCEPTED_FORMATS`]).
-    #[error("{file_name:?} is {content_type:?}, which Lumin does not accept")]
-    UnsupportedFormat {
-        /// The file's name.
-        file_name: String,
-        /// Its content type.
-        content_type: String,
-    },
-    /// The format could not be told from the file name; give the content type.
-    #[error("the format of {0:?} cannot be told from its extension; give its content type")]
-    UnknownFormat(String),
-    /// A local file could not be read or written.
-    #[error("{action} {path:?} failed")]
-    Io {
-        /// What was being done (`reading`, `writing`, …).
-        action: &'static str,
-        /// The path.
-        path: std::path::PathBuf,
-        /// The cause.
-        #[source]
-        source: std::io::Error,
-    },
-    /// No bytes moved for longer than the idle timeout.
-    #[error("no bytes moved for {0:?}")]
-    Idle(std::time::Duration),
-    /// `Uploads::Files` with no file in it.
-    #[error("`files` must hold at least one file")]
-    EmptyFiles,
-    /// A content type that is not a valid MIME type.
-    #[error("{0:?} is not a valid content type")]
-    InvalidContentType(String),
-    /// The body could not be encoded.
-    #[error("the request body could not be encoded: {0}")]
-    Encode(String),
 }
 
 /// Flattens a JSON value into form fields with bracket names: objects as `key[sub]`,

@@ -12,7 +12,8 @@ use bytes::Bytes;
 use futures::Stream;
 use tokio::io::AsyncRead;
 
-use super::FilesError;
+use crate::error::FilesError;
+use crate::limits::UploadLimit;
 
 /// The formats Lumin accepts for uploads: (content type, file extensions).
 pub const ACCEPTED_FORMATS: &[(&str, &[&str])] = &[
@@ -34,24 +35,6 @@ pub const ACCEPTED_FORMATS: &[(&str, &[&str])] = &[
     ("image/png", &["png"]),
     ("image/jpeg", &["jpg", "jpeg"]),
 ];
-
-/// The largest upload the client lets through, checked before anything is sent. It
-/// depends on the Lumin plan; MB here are decimal, the stricter reading.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct UploadLimit(pub u64);
-
-impl UploadLimit {
-    /// Paid plans: 200 MB (the default).
-    pub const PAID: Self = Self(200_000_000);
-    /// The free plan: 20 MB.
-    pub const FREE: Self = Self(20_000_000);
-}
-
-impl Default for UploadLimit {
-    fn default() -> Self {
-        Self::PAID
-    }
-}
 
 /// How far a transfer has come.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -149,3 +149,18 @@ pub use session::{
 };
 pub use store::{FileStoreError, FileTokenStore};
 pub use token::{OAuthErrorCode, ResponseBody, Token, TokenError};
+
+// Here rather than in `error.rs`, so that errors depend on no higher module: only OAuth
+// knows which of its failures mean the user must sign in again.
+impl crate::Error {
+    /// True when the user must authorize the app again: the token source reports that its
+    /// refresh token is rejected or may be spent.
+    pub fn requires_reauthorization(&self) -> bool {
+        match self {
+            Self::TokenSource(source) => source
+                .downcast_ref::<SessionError>()
+                .is_some_and(SessionError::requires_reauthorization),
+            _ => false,
+        }
+    }
+}

@@ -13,6 +13,7 @@
 //! commands run.
 
 pub mod check;
+pub mod layers;
 pub mod spec;
 pub mod surface;
 pub mod tidy;

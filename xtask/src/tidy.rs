@@ -1,6 +1,7 @@
 //! `cargo xtask tidy`: checks on the tracked files that need no build.
 //!
-//! The one check so far keeps a fresh clone self-sufficient: no tracked file other than
+//! The second check, that modules depend on each other one way, is in [`crate::layers`].
+//! The first keeps a fresh clone self-sufficient: no tracked file other than
 //! Markdown may name a path outside the repository. Every occurrence of a parent-directory
 //! step (two dots and a slash) is taken with the path around it and resolved from the
 //! directory of the file it is in; it must stay in the repository and name a tracked file
@@ -48,17 +49,27 @@ pub fn run() -> Result<(), String> {
         };
         problems.extend(paths_leaving(file, &text, &tracked));
     }
-    if problems.is_empty() {
-        println!("tidy: {} tracked files checked, all fine.", files.len());
-        Ok(())
-    } else {
-        Err(format!(
+    if !problems.is_empty() {
+        return Err(format!(
             "{} path(s) outside the repository; vendor what they name into the repository \
              (see xtask/upstream-specs/) and name it from the workspace root:\n  {}",
             problems.len(),
             problems.join("\n  ")
-        ))
+        ));
     }
+    let problems = crate::layers::check(&root, &files);
+    if !problems.is_empty() {
+        return Err(format!(
+            "{} dependency(ies) against the layers of xtask/src/layers.rs:\n  {}",
+            problems.len(),
+            problems.join("\n  ")
+        ));
+    }
+    println!(
+        "tidy: {} tracked files checked, all fine; modules depend one way.",
+        files.len()
+    );
+    Ok(())
 }
 
 /// The tracked files and the directories that hold them, relative to the repository root.

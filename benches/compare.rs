@@ -608,7 +608,11 @@ fn main() {
     // The raw reqwest client is the application's own: it brings its crypto provider, as
     // an application using reqwest with `rustls-no-provider` must (lumin brings its own).
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    // `cargo bench` passes `--bench` to a bench without the libtest harness; it means nothing here.
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -21,11 +21,11 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures::future::Either;
-use futures::{FutureExt as _, TryFutureExt as _};
 use progenitor_client::{ClientInfo as _, ResponseValue};
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, USER_AGENT};
 use reqwest::{Request, Response, StatusCode};
@@ -90,59 +90,142 @@ impl CallOptions {
 pub(crate) type BuildRequest<'a, B> =
     fn(B) -> Result<(&'a crate::Client, Request), progenitor_client::Error<ApiErrorBody>>;
 
+/// What decodes a generated operation's success response (the other half of the split).
+pub(crate) type Decode<D> = fn(Response) -> D;
+
 /// Runs a generated operation as one call of `op`: `build` makes its request from the
 /// builder (again from a copy of it for each further attempt), `decode` reads a success
-/// response as the spec documents it.
+/// response as the spec documents it, and the caller gets what `keep` takes of it.
 ///
-/// What can be done at once is done here (the checks, the request, handing it to
-/// `reqwest`); the future returned is a chain of combinators rather than an `async`
-/// block, which would hold each future it awaits twice. Small futures matter: the
-/// builder's `IntoFuture` boxes this one.
-pub(crate) fn run<'a, B, T, D>(
+/// What can be done at once is done here (the checks, the request, its headers); the
+/// future returned is a [`Call`], one small state machine rather than `async` blocks and
+/// combinators, which would hold and move each future they await. Small futures matter:
+/// the builder's `IntoFuture` boxes this one.
+pub(crate) fn run<'a, B, T, D, O>(
     op: &'static Operation,
     options: CallOptions,
     builder: B,
     build: BuildRequest<'a, B>,
-    decode: fn(Response) -> D,
-) -> impl Future<Output = crate::Result<ResponseValue<T>>> + Send + 'a
+    decode: Decode<D>,
+    keep: fn(ResponseValue<T>) -> O,
+) -> impl Future<Output = crate::Result<O>> + Send + 'a
 where
     B: Clone + Send + 'a,
+    T: 'a,
+    O: 'a,
     D: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<ApiErrorBody>>>
         + Send
         + 'a,
 {
-    let started = match options.rejection() {
-        Some(error) => Err(error),
+    let state = match options.rejection() {
+        Some(error) => State::Failed { error: Some(error) },
         None => {
             let copy = builder.clone();
-            build(builder)
-                .map_err(|error| from_generated(error, op))
-                .map(|(client, request)| {
+            match build(builder) {
+                Ok((client, request)) => {
                     let again = move || build(copy.clone()).ok().map(|(_, request)| request);
-                    execute(client, request, again, op, options)
-                })
+                    State::Sending {
+                        send: execute(client, request, again, op, options),
+                    }
+                }
+                Err(error) => State::Failed {
+                    error: Some(from_generated(error, op)),
+                },
+            }
         }
     };
-    let sent = match started {
-        Ok(sent) => Either::Left(sent),
-        Err(error) => Either::Right(std::future::ready(Err(error))),
-    };
-    sent.and_then(move |response| {
-        let status = response.status();
-        let request_id = response.headers().get(&REQUEST_ID_HEADER).cloned();
-        decode(response).map(move |decoded| {
-            decoded.map_err(|error| match error {
-                progenitor_client::Error::InvalidResponsePayload(body, source) => {
-                    let mut headers = HeaderMap::new();
-                    if let Some(id) = request_id {
-                        headers.insert(REQUEST_ID_HEADER, id);
+    Call {
+        state,
+        op,
+        decode,
+        keep,
+        status: StatusCode::OK,
+        request_id: None,
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// One call of a generated operation: sending it (with its retries), then decoding the
+    /// success response.
+    struct Call<S, D, T, O> {
+        #[pin]
+        state: State<S, D>,
+        op: &'static Operation,
+        decode: Decode<D>,
+        keep: fn(ResponseValue<T>) -> O,
+        // The status and request id of the response being decoded, for a decode error.
+        status: StatusCode,
+        request_id: Option<HeaderValue>,
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[project = StateProj]
+    enum State<S, D> {
+        // Refused before anything was sent.
+        Failed { error: Option<Error> },
+        Sending { #[pin] send: S },
+        Decoding { #[pin] decode: D },
+        Done,
+    }
+}
+
+impl<S, D, T, O> Future for Call<S, D, T, O>
+where
+    S: Future<Output = crate::Result<Response>>,
+    D: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<ApiErrorBody>>>,
+{
+    type Output = crate::Result<O>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        loop {
+            match this.state.as_mut().project() {
+                StateProj::Failed { error } => {
+                    let error = error.take();
+                    this.state.set(State::Done);
+                    if let Some(error) = error {
+                        return Poll::Ready(Err(error));
                     }
-                    Error::decode(status, headers, body, !op.retry_safe, source)
                 }
-                error => from_generated(error, op),
-            })
-        })
-    })
+                StateProj::Sending { send } => {
+                    let response = match ready!(send.poll(cx)) {
+                        Ok(response) => response,
+                        Err(error) => {
+                            this.state.set(State::Done);
+                            return Poll::Ready(Err(error));
+                        }
+                    };
+                    *this.status = response.status();
+                    *this.request_id = response.headers().get(&REQUEST_ID_HEADER).cloned();
+                    let decode = (this.decode)(response);
+                    this.state.set(State::Decoding { decode });
+                }
+                StateProj::Decoding { decode } => {
+                    let decoded = ready!(decode.poll(cx));
+                    this.state.set(State::Done);
+                    return Poll::Ready(match decoded {
+                        Ok(value) => Ok((this.keep)(value)),
+                        Err(progenitor_client::Error::InvalidResponsePayload(body, source)) => {
+                            let mut headers = HeaderMap::new();
+                            if let Some(id) = this.request_id.take() {
+                                headers.insert(REQUEST_ID_HEADER, id);
+                            }
+                            Err(Error::decode(
+                                *this.status,
+                                headers,
+                                body,
+                                !this.op.retry_safe,
+                                source,
+                            ))
+                        }
+                        Err(error) => Err(from_generated(error, this.op)),
+                    });
+                }
+                StateProj::Done => panic!("a lumin call was polled after it completed"),
+            }
+        }
+    }
 }
 
 /// Sends a handwritten operation's request as one call of `op`: the same steps as the

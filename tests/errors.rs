@@ -334,6 +334,7 @@ async fn an_undecodable_success_of_a_creating_operation_says_it_was_accepted() {
             when.method("POST").path("/signature_request/send");
             then.status(201)
                 .header("content-type", "application/json")
+                .header("x-request-id", "req-201")
                 .body(r#"{"signature_request":{"created_at":"1768751225657"}}"#);
         })
         .await;
@@ -351,6 +352,8 @@ async fn an_undecodable_success_of_a_creating_operation_says_it_was_accepted() {
         .unwrap_err();
     mock.assert_async().await;
     assert_eq!(error.status(), Some(StatusCode::CREATED));
+    // Lumin's id of the request that was accepted, to ask about it.
+    assert_eq!(error.request_id(), Some("req-201"));
     let message = error.to_string();
     match error {
         Error::Decode {

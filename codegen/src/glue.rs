@@ -137,15 +137,20 @@ pub(crate) fn transform(
                 }
                 /// Sends the request: the decoded body, with the response's status and headers.
                 pub async fn send(self) -> crate::Result<ResponseValue<#response>> {
-                    self.run().await
+                    self.run(::std::convert::identity).await
                 }
-                fn run(self) -> impl ::std::future::Future<Output = crate::Result<ResponseValue<#response>>> + 'a {
+                /// The call, keeping what `keep` takes of the decoded response.
+                fn run<O: 'a>(
+                    self,
+                    keep: fn(ResponseValue<#response>) -> O,
+                ) -> impl ::std::future::Future<Output = crate::Result<O>> + Send + 'a {
                     crate::call::run(
                         &super::operation_facts::#table,
                         self.options,
                         self.inner,
                         super::builder::#name::request,
                         super::builder::#name::decode,
+                        keep,
                     )
                 }
             }
@@ -153,9 +158,7 @@ pub(crate) fn transform(
                 type Output = crate::Result<#response>;
                 type IntoFuture = crate::call::CallFuture<'a, #response>;
                 fn into_future(self) -> Self::IntoFuture {
-                    ::std::boxed::Box::pin(::futures::FutureExt::map(self.run(), |result| {
-                        result.map(ResponseValue::into_inner)
-                    }))
+                    ::std::boxed::Box::pin(self.run(ResponseValue::into_inner))
                 }
             }
         });

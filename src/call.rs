@@ -45,11 +45,15 @@ pub type CallFuture<'a, T> = Pin<Box<dyn Future<Output = crate::Result<T>> + Sen
 pub struct CallOptions {
     timeout: Option<Duration>,
     retry: Option<RetryPolicy>,
-    rejected: Option<(
-        &'static str,
-        Arc<dyn std::error::Error + Send + Sync + 'static>,
-    )>,
+    /// Boxed: it is rare, and every builder carries the options.
+    rejected: Option<Box<Rejection>>,
 }
+
+/// A setter value that did not convert: the field and the conversion's error.
+type Rejection = (
+    &'static str,
+    Arc<dyn std::error::Error + Send + Sync + 'static>,
+);
 
 impl CallOptions {
     /// Overrides the client's total timeout for this call.
@@ -70,14 +74,14 @@ impl CallOptions {
         error: impl std::error::Error + Send + Sync + 'static,
     ) {
         if self.rejected.is_none() {
-            self.rejected = Some((field, Arc::new(error)));
+            self.rejected = Some(Box::new((field, Arc::new(error))));
         }
     }
 
     /// The error for a rejected setter value, if any.
     pub(crate) fn rejection(&self) -> Option<Error> {
         self.rejected
-            .as_ref()
+            .as_deref()
             .map(|(field, source)| Error::InvalidInput {
                 field,
                 source: source.clone(),
@@ -85,29 +89,26 @@ impl CallOptions {
     }
 }
 
-/// What builds a generated operation's request: `lumin-codegen` splits progenitor's
-/// `send()` into this half and the decoding of the response.
-pub(crate) type BuildRequest<'a, B> =
-    fn(B) -> Result<(&'a crate::Client, Request), progenitor_client::Error<ApiErrorBody>>;
-
-/// What decodes a generated operation's success response (the other half of the split).
-pub(crate) type Decode<D> = fn(Response) -> D;
-
 /// Runs a generated operation as one call of `op`: `build` makes its request from the
 /// builder (again from a copy of it for each further attempt), `decode` reads a success
 /// response as the spec documents it, and the caller gets what `keep` takes of it.
+/// (`lumin-codegen` splits progenitor's `send()` into `build` and `decode`.)
 ///
 /// What can be done at once is done here (the checks, the request, its headers); the
 /// future returned is a [`Call`], one small state machine rather than `async` blocks and
 /// combinators, which would hold and move each future they await. Small futures matter:
-/// the builder's `IntoFuture` boxes this one.
+/// the builder's `IntoFuture` boxes this one. `build`, `decode` and `keep` are functions
+/// known at compile time, so they take no room in it.
 pub(crate) fn run<'a, B, T, D, O>(
     op: &'static Operation,
     options: CallOptions,
     builder: B,
-    build: BuildRequest<'a, B>,
-    decode: Decode<D>,
-    keep: fn(ResponseValue<T>) -> O,
+    build: impl Fn(B) -> Result<(&'a crate::Client, Request), progenitor_client::Error<ApiErrorBody>>
+    + Copy
+    + Send
+    + 'a,
+    decode: impl FnOnce(Response) -> D + Send + 'a,
+    keep: impl FnOnce(ResponseValue<T>) -> O + Send + 'a,
 ) -> impl Future<Output = crate::Result<O>> + Send + 'a
 where
     B: Clone + Send + 'a,
@@ -137,25 +138,20 @@ where
     Call {
         state,
         op,
-        decode,
-        keep,
-        status: StatusCode::OK,
-        request_id: None,
+        decode: Some(decode),
+        keep: Some(keep),
     }
 }
 
 pin_project_lite::pin_project! {
     /// One call of a generated operation: sending it (with its retries), then decoding the
     /// success response.
-    struct Call<S, D, T, O> {
+    struct Call<S, D, Fd, Fk> {
         #[pin]
         state: State<S, D>,
         op: &'static Operation,
-        decode: Decode<D>,
-        keep: fn(ResponseValue<T>) -> O,
-        // The status and request id of the response being decoded, for a decode error.
-        status: StatusCode,
-        request_id: Option<HeaderValue>,
+        decode: Option<Fd>,
+        keep: Option<Fk>,
     }
 }
 
@@ -165,15 +161,18 @@ pin_project_lite::pin_project! {
         // Refused before anything was sent.
         Failed { error: Option<Error> },
         Sending { #[pin] send: S },
-        Decoding { #[pin] decode: D },
+        // With the status and Lumin's request id of the response, for a decode error.
+        Decoding { #[pin] decode: D, status: StatusCode, request_id: Option<HeaderValue> },
         Done,
     }
 }
 
-impl<S, D, T, O> Future for Call<S, D, T, O>
+impl<S, D, T, O, Fd, Fk> Future for Call<S, D, Fd, Fk>
 where
     S: Future<Output = crate::Result<Response>>,
     D: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<ApiErrorBody>>>,
+    Fd: FnOnce(Response) -> D,
+    Fk: FnOnce(ResponseValue<T>) -> O,
 {
     type Output = crate::Result<O>;
 
@@ -196,30 +195,46 @@ where
                             return Poll::Ready(Err(error));
                         }
                     };
-                    *this.status = response.status();
-                    *this.request_id = response.headers().get(&REQUEST_ID_HEADER).cloned();
-                    let decode = (this.decode)(response);
-                    this.state.set(State::Decoding { decode });
+                    let Some(decode) = this.decode.take() else {
+                        this.state.set(State::Done);
+                        continue;
+                    };
+                    let status = response.status();
+                    let request_id = response.headers().get(&REQUEST_ID_HEADER).cloned();
+                    this.state.set(State::Decoding {
+                        decode: decode(response),
+                        status,
+                        request_id,
+                    });
                 }
-                StateProj::Decoding { decode } => {
+                StateProj::Decoding {
+                    decode,
+                    status,
+                    request_id,
+                } => {
                     let decoded = ready!(decode.poll(cx));
+                    let (status, request_id) = (*status, request_id.take());
                     this.state.set(State::Done);
-                    return Poll::Ready(match decoded {
-                        Ok(value) => Ok((this.keep)(value)),
-                        Err(progenitor_client::Error::InvalidResponsePayload(body, source)) => {
+                    return Poll::Ready(match (decoded, this.keep.take()) {
+                        (Ok(value), Some(keep)) => Ok(keep(value)),
+                        (Ok(_), None) => continue,
+                        (
+                            Err(progenitor_client::Error::InvalidResponsePayload(body, source)),
+                            _,
+                        ) => {
                             let mut headers = HeaderMap::new();
-                            if let Some(id) = this.request_id.take() {
+                            if let Some(id) = request_id {
                                 headers.insert(REQUEST_ID_HEADER, id);
                             }
                             Err(Error::decode(
-                                *this.status,
+                                status,
                                 headers,
                                 body,
                                 !this.op.retry_safe,
                                 source,
                             ))
                         }
-                        Err(error) => Err(from_generated(error, this.op)),
+                        (Err(error), _) => Err(from_generated(error, this.op)),
                     });
                 }
                 StateProj::Done => panic!("a lumin call was polled after it completed"),
@@ -372,11 +387,11 @@ fn execute<'a>(
     options: CallOptions,
 ) -> impl Future<Output = crate::Result<Response>> + Send + 'a {
     let span = call_span(op);
-    let timer = (!span.is_disabled()).then(crate::clock::Stopwatch::start);
-    // Entered around the future below; recorded into by it.
-    let entered = timer.map(|_| {
+    // Only when a subscriber wants the span: it is then entered around the future below,
+    // which records into it as the current span (so that the future holds no copy).
+    let timer = (!span.is_disabled()).then(|| {
         span.record("attempt", 1);
-        span.clone()
+        crate::clock::Stopwatch::start()
     });
     let first = prepare(client, &mut request, op, options.timeout)
         .map(|()| request)
@@ -397,15 +412,15 @@ fn execute<'a>(
                 match outcome {
                     Ok(Ok(response)) if op.is_success(response.status()) => Ok(response),
                     outcome => {
-                        let rest = after_failure(
-                            client, outcome, replayable, &mut again, op, &options, &span,
-                        );
+                        let rest =
+                            after_failure(client, outcome, replayable, &mut again, op, &options);
                         Box::pin(rest).await
                     }
                 }
             }
         };
         if let Some(timer) = timer {
+            let span = tracing::Span::current();
             span.record(
                 "duration_ms",
                 u64::try_from(timer.elapsed().as_millis()).unwrap_or(u64::MAX),
@@ -421,9 +436,10 @@ fn execute<'a>(
         }
         result
     };
-    match entered {
-        None => Either::Left(call),
-        Some(span) => Either::Right(call.instrument(span)),
+    if span.is_disabled() {
+        Either::Left(call)
+    } else {
+        Either::Right(call.instrument(span))
     }
 }
 
@@ -442,9 +458,10 @@ async fn after_failure(
     again: &mut Again<'_>,
     op: &'static Operation,
     options: &CallOptions,
-    span: &tracing::Span,
 ) -> crate::Result<Response> {
     let state = client.inner();
+    // The call's span, when a subscriber wants it (see `execute`).
+    let span = tracing::Span::current();
     let policy = options.retry.as_ref().unwrap_or(&state.retry);
     let mut attempt = 1;
     loop {

@@ -142,7 +142,7 @@ pub(crate) fn transform(
                 /// The call, keeping what `keep` takes of the decoded response.
                 fn run<O: 'a>(
                     self,
-                    keep: fn(ResponseValue<#response>) -> O,
+                    keep: impl FnOnce(ResponseValue<#response>) -> O + Send + 'a,
                 ) -> impl ::std::future::Future<Output = crate::Result<O>> + Send + 'a {
                     crate::call::run(
                         &super::operation_facts::#table,

@@ -17,6 +17,12 @@
 //!
 //! What the operation is comes from its [`Operation`] facts, handed in by the builder.
 //! Each call is a `tracing` span (`lumin.call`).
+//!
+//! Every attempt is prepared afresh: a retry builds the request again from a copy of the
+//! builder (a handwritten operation keeps a copy of its request), so a first attempt that
+//! succeeds copies no request. The future a builder becomes is boxed (`IntoFuture` needs a
+//! type that can be named), so it is kept small: one state machine, `Call`, rather than
+//! `async` blocks and combinators that hold and move each future they await.
 
 use std::future::Future;
 use std::pin::Pin;

@@ -175,9 +175,53 @@ fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
 }
 
+/// `cargo package --workspace` unpacks the packaged `lumin-codegen` into cargo's registry
+/// cache, in a directory named after this checkout's path, and reuses an unpacking an
+/// earlier run left there, so the packaged `lumin` would build with a stale codegen. Removes
+/// those unpackings (local registries only, whose directories start with `-`), as `.ci/run`
+/// does before the same step.
+fn forget_packaged_codegen() {
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|home| std::path::Path::new(&home).join(".cargo"))
+        });
+    let Some(registry) = cargo_home.map(|home| home.join("registry")) else {
+        return;
+    };
+    for kind in ["src", "cache"] {
+        let Ok(indexes) = std::fs::read_dir(registry.join(kind)) else {
+            continue;
+        };
+        for index in indexes.flatten() {
+            if !index.file_name().to_string_lossy().starts_with('-') {
+                continue;
+            }
+            let Ok(entries) = std::fs::read_dir(index.path()) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                if entry
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with("lumin-codegen-")
+                {
+                    let path = entry.path();
+                    let _ = if path.is_dir() {
+                        std::fs::remove_dir_all(&path)
+                    } else {
+                        std::fs::remove_file(&path)
+                    };
+                }
+            }
+        }
+    }
+}
+
 /// Runs every step and the spec sync report; fails naming the fix of each failed step.
 pub fn run() -> Result<(), String> {
     let root = workspace_root();
+    forget_packaged_codegen();
     let mut failures = Vec::new();
     for step in STEPS {
         println!("\n==> {}", step.command);

@@ -24,8 +24,8 @@ use std::collections::BTreeMap;
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 use syn::{
-    Attribute, FnArg, GenericArgument, Ident, ImplItem, ImplItemFn, Item, ItemImpl, ItemMod,
-    PathArguments, ReturnType, Type, WherePredicate,
+    Attribute, FnArg, GenericArgument, Ident, ImplItem, ImplItemFn, Item, ItemImpl, PathArguments,
+    ReturnType, Type, WherePredicate,
 };
 
 use crate::{CheckFacts, Error, OperationFacts, PaginationFacts, RuleFacts};
@@ -232,17 +232,7 @@ fn paged_stream(
         .last()
         .map(|s| s.ident.clone())
         .ok_or_else(|| what("its response is not a named type"))?;
-    let types = file
-        .items
-        .iter_mut()
-        .find_map(|item| match item {
-            Item::Mod(ItemMod {
-                ident,
-                content: Some((_, items)),
-                ..
-            }) if ident == "types" => Some(items),
-            _ => None,
-        })
+    let types = crate::generated_module(file, "types")
         .ok_or_else(|| Error("progenitor's output has no `mod types`".to_owned()))?;
     let fields = types
         .iter()
@@ -307,21 +297,11 @@ fn paged_stream(
 }
 
 /// The builders in progenitor's `mod builder`.
-fn read_builders(file: &syn::File) -> Result<Vec<Builder>, Error> {
-    let module = file
-        .items
-        .iter()
-        .find_map(|item| match item {
-            Item::Mod(ItemMod {
-                ident,
-                content: Some((_, items)),
-                ..
-            }) if ident == "builder" => Some(items),
-            _ => None,
-        })
+fn read_builders(file: &mut syn::File) -> Result<Vec<Builder>, Error> {
+    let module = crate::generated_module(file, "builder")
         .ok_or_else(|| Error("progenitor's output has no `mod builder`".to_owned()))?;
     let mut builders = Vec::new();
-    for item in module {
+    for item in module.iter() {
         let Item::Impl(imp) = item else { continue };
         let Type::Path(self_ty) = &*imp.self_ty else {
             continue;
@@ -636,17 +616,7 @@ fn rule_tokens(rule: &RuleFacts) -> TokenStream {
 /// progenitor adds to every request (the spec's document version, not a header Lumin
 /// defines) is dropped here rather than removed from every request at run time.
 fn split_sends(file: &mut syn::File) -> Result<(), Error> {
-    let module = file
-        .items
-        .iter_mut()
-        .find_map(|item| match item {
-            Item::Mod(ItemMod {
-                ident,
-                content: Some((_, items)),
-                ..
-            }) if ident == "builder" => Some(items),
-            _ => None,
-        })
+    let module = crate::generated_module(file, "builder")
         .ok_or_else(|| Error("progenitor's output has no `mod builder`".to_owned()))?;
     for item in module.iter_mut() {
         let Item::Impl(imp) = item else { continue };

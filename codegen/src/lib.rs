@@ -365,18 +365,26 @@ fn body_rules(
     rules::body_rules(schema, schemas)
 }
 
-/// Adds `#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]` to every model
-/// in `mod types` (each struct and enum deriving serde's traits): progenitor's settings
-/// can add a derive, but not one behind a feature.
-fn derive_json_schema(file: &mut syn::File) {
-    let Some(types) = file.items.iter_mut().find_map(|item| match item {
+/// The items of the generated module `name` (`types`, `builder`), if progenitor wrote one.
+pub(crate) fn generated_module<'f>(
+    file: &'f mut syn::File,
+    name: &str,
+) -> Option<&'f mut Vec<syn::Item>> {
+    file.items.iter_mut().find_map(|item| match item {
         syn::Item::Mod(syn::ItemMod {
             ident,
             content: Some((_, items)),
             ..
-        }) if ident == "types" => Some(items),
+        }) if ident == name => Some(items),
         _ => None,
-    }) else {
+    })
+}
+
+/// Adds `#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]` to every model
+/// in `mod types` (each struct and enum deriving serde's traits): progenitor's settings
+/// can add a derive, but not one behind a feature.
+fn derive_json_schema(file: &mut syn::File) {
+    let Some(types) = generated_module(file, "types") else {
         return;
     };
     let is_model = |attrs: &[syn::Attribute]| {

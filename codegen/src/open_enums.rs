@@ -15,10 +15,7 @@ use syn::{Fields, Item, ItemEnum, Type};
 /// Opens, in the generated `mod types`, every unit-only enum reachable from `roots`.
 /// Returns the names of the enums opened.
 pub(crate) fn open_response_enums(file: &mut syn::File, roots: Vec<&Type>) -> BTreeSet<String> {
-    let Some(types) = file.items.iter_mut().find_map(|item| match item {
-        Item::Mod(m) if m.ident == "types" => m.content.as_mut().map(|(_, items)| items),
-        _ => None,
-    }) else {
+    let Some(types) = crate::generated_module(file, "types") else {
         return BTreeSet::new();
     };
     let mut fields_of: BTreeMap<String, Vec<Type>> = BTreeMap::new();

@@ -35,7 +35,6 @@ use futures::future::Either;
 use progenitor_client::{ClientInfo as _, ResponseValue};
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, USER_AGENT};
 use reqwest::{Request, Response, StatusCode};
-use tracing::Instrument as _;
 
 use crate::auth::{TokenSource, bearer_value};
 use crate::client::ClientState;
@@ -132,7 +131,7 @@ where
                 Ok((client, request)) => {
                     let again = move || build(copy.clone()).ok().map(|(_, request)| request);
                     State::Sending {
-                        send: execute(client, request, again, op, options),
+                        send: Exec::new(client, request, again, op, options),
                     }
                 }
                 Err(error) => State::Failed {
@@ -263,7 +262,7 @@ pub(crate) fn send<'a>(
         None => {
             let copy = request.try_clone();
             let again = move || copy.as_ref().and_then(Request::try_clone);
-            Either::Left(execute(client, request, again, op, options))
+            Either::Left(Exec::new(client, request, again, op, options))
         }
     }
 }
@@ -376,76 +375,204 @@ type Again<'c> = dyn FnMut() -> Option<Request> + Send + 'c;
 /// the call (a token source that failed).
 type Outcome = crate::Result<reqwest::Result<Response>>;
 
-/// Sends `request` as `op` with the client's policies, preparing each attempt (see
-/// [`prepare`]): retries as the policy and the operation's retry safety allow, one
-/// refresh after a `401`, and a response that is not a documented success turned into
-/// an [`Error`]; all of it in the call's `lumin.call` span, entered only when a
-/// subscriber wants it. `again` makes the request anew for a further attempt.
-///
-/// The first attempt is prepared before this returns (it needs no runtime); a first
-/// attempt that succeeds takes the short path, anything else continues, boxed, in
-/// [`after_failure`].
-fn execute<'a>(
-    client: &'a crate::Client,
-    mut request: Request,
-    mut again: impl FnMut() -> Option<Request> + Send + 'a,
-    op: &'static Operation,
-    options: CallOptions,
-) -> impl Future<Output = crate::Result<Response>> + Send + 'a {
-    let span = call_span(op);
-    // Only when a subscriber wants the span: it is then entered around the future below,
-    // which records into it as the current span (so that the future holds no copy).
-    let timer = (!span.is_disabled()).then(|| {
-        span.record("attempt", 1);
-        crate::clock::Stopwatch::start()
-    });
-    let first = prepare(client, &mut request, op, options.timeout)
-        .map(|()| request)
-        .map_err(Box::new);
-    let call = async move {
-        let result = match first {
-            Err(error) => Err(*error),
-            Ok(request) => {
-                let replayable = is_replayable(&request);
-                let outcome = match &client.inner().token_source {
-                    None => Ok(client.client().execute(request).await),
-                    Some(source) => {
-                        let sent =
-                            send_authorized(client, source.as_ref(), request, &mut again, op);
-                        Box::pin(sent).await
-                    }
-                };
-                match outcome {
-                    Ok(Ok(response)) if op.is_success(response.status()) => Ok(response),
-                    outcome => {
-                        let rest =
-                            after_failure(client, outcome, replayable, &mut again, op, &options);
-                        Box::pin(rest).await
+/// reqwest's future for one request, named through its `tower` service so that [`Exec`]
+/// can hold it in place.
+type Pending = <reqwest::Client as tower_service::Service<Request>>::Future;
+
+pin_project_lite::pin_project! {
+    /// Sends a request as `op` with the client's policies, preparing each attempt (see
+    /// [`prepare`]): retries as the policy and the operation's retry safety allow, one
+    /// refresh after a `401`, and a response that is not a documented success turned into
+    /// an [`Error`]; all of it in the call's `lumin.call` span, entered only when a
+    /// subscriber wants it.
+    ///
+    /// The first attempt is prepared when this is made (that needs no runtime) and sent
+    /// when it is first polled. A first attempt that succeeds is the short path, held in
+    /// place; anything else (a failure, a token source) continues in one boxed future.
+    struct Exec<'a, A> {
+        #[pin]
+        step: Step<'a>,
+        client: &'a crate::Client,
+        op: &'static Operation,
+        // What further attempts need: `again` makes the request anew. Taken when the
+        // call leaves the short path.
+        rest: Option<(A, CallOptions)>,
+        // Only when a subscriber wants the call's span.
+        trace: Option<Box<Trace>>,
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[project = StepProj]
+    enum Step<'a> {
+        // Prepared, not sent yet.
+        Prepared { request: Option<Request> },
+        // The first attempt, with no token source.
+        First { #[pin] pending: Pending, replayable: bool },
+        // A token source's attempts, or the attempts after a first that failed.
+        Rest { rest: Pin<Box<dyn Future<Output = crate::Result<Response>> + Send + 'a>> },
+        // Refused before anything was sent.
+        Refused { error: Option<Box<Error>> },
+        Done,
+    }
+}
+
+/// The call's span, and when it started.
+struct Trace {
+    span: tracing::Span,
+    started: crate::clock::Stopwatch,
+}
+
+impl<'a, A> Exec<'a, A>
+where
+    A: FnMut() -> Option<Request> + Send + 'a,
+{
+    fn new(
+        client: &'a crate::Client,
+        mut request: Request,
+        again: A,
+        op: &'static Operation,
+        options: CallOptions,
+    ) -> Self {
+        let span = call_span(op);
+        let trace = (!span.is_disabled()).then(|| {
+            span.record("attempt", 1);
+            Box::new(Trace {
+                span,
+                started: crate::clock::Stopwatch::start(),
+            })
+        });
+        let step = match prepare(client, &mut request, op, options.timeout) {
+            Ok(()) => Step::Prepared {
+                request: Some(request),
+            },
+            Err(error) => Step::Refused {
+                error: Some(Box::new(error)),
+            },
+        };
+        Exec {
+            step,
+            client,
+            op,
+            rest: Some((again, options)),
+            trace,
+        }
+    }
+}
+
+impl<'a, A> Future for Exec<'a, A>
+where
+    A: FnMut() -> Option<Request> + Send + 'a,
+{
+    type Output = crate::Result<Response>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        let _entered = this.trace.as_ref().map(|trace| trace.span.enter());
+        let (client, op) = (*this.client, *this.op);
+        let result = loop {
+            match this.step.as_mut().project() {
+                StepProj::Prepared { request } => {
+                    let Some(request) = request.take() else {
+                        break Err(Error::InvalidRequest("the request was already sent".into()));
+                    };
+                    let replayable = is_replayable(&request);
+                    match client.inner().token_source.as_deref() {
+                        Some(source) => {
+                            let (again, options) = take_rest(this.rest);
+                            let rest =
+                                authorized(client, source, request, replayable, again, op, options);
+                            this.step.set(Step::Rest {
+                                rest: Box::pin(rest),
+                            });
+                        }
+                        None => {
+                            let mut http = client.client();
+                            this.step.set(Step::First {
+                                pending: tower_service::Service::call(&mut http, request),
+                                replayable,
+                            });
+                        }
                     }
                 }
+                StepProj::First {
+                    pending,
+                    replayable,
+                } => {
+                    let outcome = ready!(pending.poll(cx));
+                    if let Ok(response) = &outcome
+                        && op.is_success(response.status())
+                    {
+                        break outcome.map_err(Error::Transport);
+                    }
+                    let replayable = *replayable;
+                    let (again, options) = take_rest(this.rest);
+                    let rest = after_failure(client, Ok(outcome), replayable, again, op, options);
+                    this.step.set(Step::Rest {
+                        rest: Box::pin(rest),
+                    });
+                }
+                StepProj::Rest { rest } => break ready!(rest.as_mut().poll(cx)),
+                StepProj::Refused { error } => match error.take() {
+                    Some(error) => break Err(*error),
+                    None => break Err(Error::InvalidRequest("the request was refused".into())),
+                },
+                StepProj::Done => panic!("a lumin call was polled after it completed"),
             }
         };
-        if let Some(timer) = timer {
-            let span = tracing::Span::current();
-            span.record(
-                "duration_ms",
-                u64::try_from(timer.elapsed().as_millis()).unwrap_or(u64::MAX),
-            );
-            match &result {
-                Ok(response) => record_response(&span, response.status(), response.headers()),
-                Err(error) => {
-                    if let (Some(status), Some(headers)) = (error.status(), error.headers()) {
-                        record_response(&span, status, headers);
-                    }
+        this.step.set(Step::Done);
+        if let Some(trace) = this.trace.as_ref() {
+            trace.finish(&result);
+        }
+        Poll::Ready(result)
+    }
+}
+
+/// What further attempts need, for the boxed rest of a call. (Taken once: a call leaves
+/// its short path once.)
+fn take_rest<'a, A>(rest: &mut Option<(A, CallOptions)>) -> (Box<Again<'a>>, CallOptions)
+where
+    A: FnMut() -> Option<Request> + Send + 'a,
+{
+    match rest.take() {
+        Some((again, options)) => (Box::new(again), options),
+        None => (Box::new(|| None), CallOptions::default()),
+    }
+}
+
+impl Trace {
+    /// Records the call's duration, and the status and request id of its last response.
+    fn finish(&self, result: &crate::Result<Response>) {
+        let span = &self.span;
+        span.record(
+            "duration_ms",
+            u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        );
+        match result {
+            Ok(response) => record_response(span, response.status(), response.headers()),
+            Err(error) => {
+                if let (Some(status), Some(headers)) = (error.status(), error.headers()) {
+                    record_response(span, status, headers);
                 }
             }
         }
-        result
-    };
-    if span.is_disabled() {
-        Either::Left(call)
-    } else {
-        Either::Right(call.instrument(span))
+    }
+}
+
+/// A call with a token source: its first attempt (see [`send_authorized`]), then, unless
+/// that succeeded, the rest as after any failed first attempt.
+async fn authorized<'a>(
+    client: &'a crate::Client,
+    source: &'a dyn TokenSource,
+    request: Request,
+    replayable: bool,
+    mut again: Box<Again<'a>>,
+    op: &'static Operation,
+    options: CallOptions,
+) -> crate::Result<Response> {
+    match send_authorized(client, source, request, &mut *again, op).await {
+        Ok(Ok(response)) if op.is_success(response.status()) => Ok(response),
+        outcome => after_failure(client, outcome, replayable, again, op, options).await,
     }
 }
 
@@ -457,16 +584,16 @@ fn is_replayable(request: &Request) -> bool {
 /// The rest of a call whose first attempt did not succeed: decides from each `outcome`
 /// whether to send again, and does, until a success, an error that must not be retried,
 /// or the end of the policy's attempts.
-async fn after_failure(
-    client: &crate::Client,
+async fn after_failure<'a>(
+    client: &'a crate::Client,
     mut outcome: Outcome,
     mut replayable: bool,
-    again: &mut Again<'_>,
+    mut again: Box<Again<'a>>,
     op: &'static Operation,
-    options: &CallOptions,
+    options: CallOptions,
 ) -> crate::Result<Response> {
     let state = client.inner();
-    // The call's span, when a subscriber wants it (see `execute`).
+    // The call's span, when a subscriber wants it (see `Exec`).
     let span = tracing::Span::current();
     let policy = options.retry.as_ref().unwrap_or(&state.retry);
     let mut attempt = 1;
@@ -523,7 +650,9 @@ async fn after_failure(
         replayable = is_replayable(&request);
         outcome = match &state.token_source {
             None => Ok(client.client().execute(request).await),
-            Some(source) => send_authorized(client, source.as_ref(), request, again, op).await,
+            Some(source) => {
+                send_authorized(client, source.as_ref(), request, &mut *again, op).await
+            }
         };
     }
 }

@@ -312,8 +312,15 @@ fn from_generated(error: progenitor_client::Error<ApiErrorBody>, op: &Operation)
     }
 }
 
-fn call_span(op: &'static Operation) -> tracing::Span {
-    tracing::info_span!(
+/// The call's `lumin.call` span, when a subscriber wants it. The level is checked first:
+/// with no subscriber, the span macro would still (under tracing's `log` feature) write
+/// every call's span to `log`, work the call would pay for.
+fn call_span(op: &'static Operation) -> Option<tracing::Span> {
+    use tracing::level_filters::{LevelFilter, STATIC_MAX_LEVEL};
+    if tracing::Level::INFO > STATIC_MAX_LEVEL || tracing::Level::INFO > LevelFilter::current() {
+        return None;
+    }
+    let span = tracing::info_span!(
         "lumin.call",
         operation = op.id,
         method = %op.method,
@@ -322,7 +329,8 @@ fn call_span(op: &'static Operation) -> tracing::Span {
         status = tracing::field::Empty,
         duration_ms = tracing::field::Empty,
         request_id = tracing::field::Empty,
-    )
+    );
+    (!span.is_disabled()).then_some(span)
 }
 
 /// Sets the call's timeout, the operation's default headers, the `User-Agent` and a
@@ -434,8 +442,7 @@ where
         op: &'static Operation,
         options: CallOptions,
     ) -> Self {
-        let span = call_span(op);
-        let trace = (!span.is_disabled()).then(|| {
+        let trace = call_span(op).map(|span| {
             span.record("attempt", 1);
             Box::new(Trace {
                 span,

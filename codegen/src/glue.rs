@@ -766,7 +766,8 @@ impl syn::visit_mut::VisitMut for MoveHeaders {
     }
 }
 
-/// Removes `header_map.append("api-version", …)` and the room reserved for it.
+/// Removes `header_map.append("api-version", …)` and the room reserved for it; a map
+/// left empty goes entirely.
 fn drop_generator_version(stmts: &mut Vec<syn::Stmt>) -> Result<(), String> {
     let mentions = |stmt: &syn::Stmt| quote!(#stmt).to_string().contains("\"api-version\"");
     let before = stmts.len();
@@ -800,17 +801,40 @@ fn drop_generator_version(stmts: &mut Vec<syn::Stmt>) -> Result<(), String> {
         .ok_or("the header map has no room for `api-version`")?;
     *capacity = syn::LitInt::new(&format!("{n}usize"), capacity.span());
     if n == 0 {
-        // Nothing else is added to it: the binding need not be mutable.
+        // Nothing else is added to it: no map, and nothing merged into the request.
+        stmts.retain(|stmt| {
+            !matches!(stmt, syn::Stmt::Local(local)
+                if matches!(&local.pat, syn::Pat::Ident(p) if p.ident == "header_map"))
+        });
+        let mut unmerge = Unmerge(0);
         for stmt in stmts.iter_mut() {
-            if let syn::Stmt::Local(local) = stmt
-                && let syn::Pat::Ident(p) = &mut local.pat
-                && p.ident == "header_map"
-            {
-                p.mutability = None;
-            }
+            syn::visit_mut::VisitMut::visit_stmt_mut(&mut unmerge, stmt);
+        }
+        if unmerge.0 != 1 {
+            return Err(format!(
+                "expected one `.headers(header_map)`, found {}",
+                unmerge.0
+            ));
         }
     }
     Ok(())
+}
+
+/// Replaces `builder.headers(header_map)` with `builder`, counting the replacements.
+struct Unmerge(usize);
+
+impl syn::visit_mut::VisitMut for Unmerge {
+    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+        syn::visit_mut::visit_expr_mut(self, expr);
+        if let syn::Expr::MethodCall(call) = expr
+            && call.method == "headers"
+            && matches!(call.args.first(), Some(syn::Expr::Path(p)) if p.path.is_ident("header_map"))
+            && call.args.len() == 1
+        {
+            *expr = (*call.receiver).clone();
+            self.0 += 1;
+        }
+    }
 }
 
 /// The `n`th type argument of the last segment of a path type (`Result<A, B>` → `B`).

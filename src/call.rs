@@ -223,23 +223,7 @@ where
                     return Poll::Ready(match (decoded, this.keep.take()) {
                         (Ok(value), Some(keep)) => Ok(keep(value)),
                         (Ok(_), None) => continue,
-                        (
-                            Err(progenitor_client::Error::InvalidResponsePayload(body, source)),
-                            _,
-                        ) => {
-                            let mut headers = HeaderMap::new();
-                            if let Some(id) = request_id {
-                                headers.insert(REQUEST_ID_HEADER, id);
-                            }
-                            Err(Error::decode(
-                                status,
-                                headers,
-                                body,
-                                !this.op.retry_safe,
-                                source,
-                            ))
-                        }
-                        (Err(error), _) => Err(from_generated(error, this.op)),
+                        (Err(error), _) => Err(decode_failed(error, status, request_id, this.op)),
                     });
                 }
                 StateProj::Done => panic!("a lumin call was polled after it completed"),
@@ -284,8 +268,33 @@ pub(crate) fn decode_json<T: serde::de::DeserializeOwned>(
     })
 }
 
+/// The [`Error`] for a success response that did not decode, with its status and
+/// Lumin's request id. (Out of line, as every rare path here: the call's hot path then
+/// needs a small stack frame, and so touches less memory.)
+#[cold]
+#[inline(never)]
+fn decode_failed(
+    error: progenitor_client::Error<ApiErrorBody>,
+    status: StatusCode,
+    request_id: Option<HeaderValue>,
+    op: &Operation,
+) -> Error {
+    match error {
+        progenitor_client::Error::InvalidResponsePayload(body, source) => {
+            let mut headers = HeaderMap::new();
+            if let Some(id) = request_id {
+                headers.insert(REQUEST_ID_HEADER, id);
+            }
+            Error::decode(status, headers, body, !op.retry_safe, source)
+        }
+        error => from_generated(error, op),
+    }
+}
+
 /// The [`Error`] for one progenitor returned while building a request or decoding a
 /// response (the call layer has turned every other response into an error already).
+#[cold]
+#[inline(never)]
 fn from_generated(error: progenitor_client::Error<ApiErrorBody>, op: &Operation) -> Error {
     use progenitor_client::Error as G;
     match error {
@@ -315,11 +324,18 @@ fn from_generated(error: progenitor_client::Error<ApiErrorBody>, op: &Operation)
 /// The call's `lumin.call` span, when a subscriber wants it. The level is checked first:
 /// with no subscriber, the span macro would still (under tracing's `log` feature) write
 /// every call's span to `log`, work the call would pay for.
-fn call_span(op: &'static Operation) -> Option<tracing::Span> {
+fn call_span(op: &'static Operation) -> Option<Box<Trace>> {
     use tracing::level_filters::{LevelFilter, STATIC_MAX_LEVEL};
     if tracing::Level::INFO > STATIC_MAX_LEVEL || tracing::Level::INFO > LevelFilter::current() {
         return None;
     }
+    traced(op)
+}
+
+/// The call's span, started, unless the subscriber turns it down.
+#[cold]
+#[inline(never)]
+fn traced(op: &'static Operation) -> Option<Box<Trace>> {
     let span = tracing::info_span!(
         "lumin.call",
         operation = op.id,
@@ -330,7 +346,14 @@ fn call_span(op: &'static Operation) -> Option<tracing::Span> {
         duration_ms = tracing::field::Empty,
         request_id = tracing::field::Empty,
     );
-    (!span.is_disabled()).then_some(span)
+    if span.is_disabled() {
+        return None;
+    }
+    span.record("attempt", 1);
+    Some(Box::new(Trace {
+        span,
+        started: crate::clock::Stopwatch::start(),
+    }))
 }
 
 /// Sets the call's timeout, the operation's default headers, the `User-Agent` and a
@@ -418,7 +441,7 @@ pin_project_lite::pin_project! {
         // The first attempt, with no token source.
         First { #[pin] pending: Pending, replayable: bool },
         // A token source's attempts, or the attempts after a first that failed.
-        Rest { rest: Pin<Box<dyn Future<Output = crate::Result<Response>> + Send + 'a>> },
+        Rest { rest: Rest<'a> },
         // Refused before anything was sent.
         Refused { error: Option<Box<Error>> },
         Done,
@@ -442,13 +465,7 @@ where
         op: &'static Operation,
         options: CallOptions,
     ) -> Self {
-        let trace = call_span(op).map(|span| {
-            span.record("attempt", 1);
-            Box::new(Trace {
-                span,
-                started: crate::clock::Stopwatch::start(),
-            })
-        });
+        let trace = call_span(op);
         let step = match prepare(client, &mut request, op, options.timeout) {
             Ok(()) => Step::Prepared {
                 request: Some(request),
@@ -481,7 +498,7 @@ where
             match this.step.as_mut().project() {
                 StepProj::Prepared { request } => {
                     let Some(request) = request.take() else {
-                        break Err(Error::InvalidRequest("the request was already sent".into()));
+                        break Err(internal("the request was already sent"));
                     };
                     let replayable = is_replayable(&request);
                     match client.inner().token_source.as_deref() {
@@ -489,9 +506,7 @@ where
                             let (again, options) = take_rest(this.rest);
                             let rest =
                                 authorized(client, source, request, replayable, again, op, options);
-                            this.step.set(Step::Rest {
-                                rest: Box::pin(rest),
-                            });
+                            this.step.set(Step::Rest { rest });
                         }
                         None => {
                             let mut http = client.client();
@@ -514,15 +529,13 @@ where
                     }
                     let replayable = *replayable;
                     let (again, options) = take_rest(this.rest);
-                    let rest = after_failure(client, Ok(outcome), replayable, again, op, options);
-                    this.step.set(Step::Rest {
-                        rest: Box::pin(rest),
-                    });
+                    let rest = after_first(client, outcome, replayable, again, op, options);
+                    this.step.set(Step::Rest { rest });
                 }
                 StepProj::Rest { rest } => break ready!(rest.as_mut().poll(cx)),
                 StepProj::Refused { error } => match error.take() {
                     Some(error) => break Err(*error),
-                    None => break Err(Error::InvalidRequest("the request was refused".into())),
+                    None => break Err(internal("the request was refused")),
                 },
                 StepProj::Done => panic!("a lumin call was polled after it completed"),
             }
@@ -549,6 +562,7 @@ where
 
 impl Trace {
     /// Records the call's duration, and the status and request id of its last response.
+    #[inline(never)]
     fn finish(&self, result: &crate::Result<Response>) {
         let span = &self.span;
         span.record(
@@ -566,9 +580,14 @@ impl Trace {
     }
 }
 
+/// The boxed rest of a call that left its short path.
+type Rest<'a> = Pin<Box<dyn Future<Output = crate::Result<Response>> + Send + 'a>>;
+
 /// A call with a token source: its first attempt (see [`send_authorized`]), then, unless
-/// that succeeded, the rest as after any failed first attempt.
-async fn authorized<'a>(
+/// that succeeded, the rest as after any failed first attempt. (Out of line: the future
+/// is large, and made on the stack before it is boxed.)
+#[inline(never)]
+fn authorized<'a>(
     client: &'a crate::Client,
     source: &'a dyn TokenSource,
     request: Request,
@@ -576,11 +595,41 @@ async fn authorized<'a>(
     mut again: Box<Again<'a>>,
     op: &'static Operation,
     options: CallOptions,
-) -> crate::Result<Response> {
-    match send_authorized(client, source, request, &mut *again, op).await {
-        Ok(Ok(response)) if op.is_success(response.status()) => Ok(response),
-        outcome => after_failure(client, outcome, replayable, again, op, options).await,
-    }
+) -> Rest<'a> {
+    Box::pin(async move {
+        match send_authorized(client, source, request, &mut *again, op).await {
+            Ok(Ok(response)) if op.is_success(response.status()) => Ok(response),
+            outcome => after_failure(client, outcome, replayable, again, op, options).await,
+        }
+    })
+}
+
+/// The rest of a call whose first attempt (with no token source) did not succeed.
+#[cold]
+#[inline(never)]
+fn after_first<'a>(
+    client: &'a crate::Client,
+    outcome: reqwest::Result<Response>,
+    replayable: bool,
+    again: Box<Again<'a>>,
+    op: &'static Operation,
+    options: CallOptions,
+) -> Rest<'a> {
+    Box::pin(after_failure(
+        client,
+        Ok(outcome),
+        replayable,
+        again,
+        op,
+        options,
+    ))
+}
+
+/// An error for a call polled in a state it cannot be in.
+#[cold]
+#[inline(never)]
+fn internal(what: &'static str) -> Error {
+    Error::InvalidRequest(what.to_owned())
 }
 
 /// Whether a request's body can be sent again (bytes, or none; not a stream).

@@ -364,11 +364,8 @@ fn prepare(
     op: &Operation,
     timeout: Option<Duration>,
 ) -> crate::Result<()> {
-    if op.rules.is_some()
-        && let Some(body) = request.body().and_then(|b| b.as_bytes())
-        && let Ok(value) = serde_json::from_slice::<serde_json::Value>(body)
-    {
-        op.check_rules(&value, &[])?;
+    if op.rules.is_some() {
+        check_body_rules(request, op)?;
     }
     let state = client.inner();
     // The call's own timeout wins; then one the request carries (transfers set a long
@@ -388,6 +385,19 @@ fn prepare(
         headers.insert(name.clone(), value.clone());
     }
     Ok(())
+}
+
+/// Checks a JSON body against the operation's rules. (Out of line: few operations have
+/// rules, and every call runs `prepare`.)
+#[inline(never)]
+fn check_body_rules(request: &Request, op: &Operation) -> crate::Result<()> {
+    match request.body().and_then(|b| b.as_bytes()) {
+        Some(body) => match serde_json::from_slice::<serde_json::Value>(body) {
+            Ok(value) => Ok(op.check_rules(&value, &[])?),
+            Err(_) => Ok(()),
+        },
+        None => Ok(()),
+    }
 }
 
 /// Why one attempt failed, and whether another may be made.

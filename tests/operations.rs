@@ -1640,3 +1640,28 @@ async fn create_space_answered_201_is_accepted() {
         }
     );
 }
+
+/// A path parameter goes into the URL percent-encoded, one path segment whatever it holds.
+#[tokio::test]
+async fn a_path_parameter_is_percent_encoded_on_the_wire() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            no_query(json_request_without_body(
+                when,
+                "GET",
+                "/signature_request/a%20b%2Fc%3Fd%25%23%C3%BC",
+            ));
+            then.status(200)
+                .header("content-type", "application/json")
+                .body(format!(r#"{{"signature_request":{SIGNATURE_REQUEST}}}"#));
+        })
+        .await;
+    let resp = client(&server)
+        .get_signature_request()
+        .signature_request_id("a b/c?d%#ü")
+        .await
+        .unwrap();
+    mock.assert_async().await;
+    assert_eq!(resp.signature_request, documented_signature_request());
+}

@@ -670,6 +670,7 @@ fn split_send(send: &ImplItemFn) -> Result<(ImplItemFn, ImplItemFn), String> {
         return Err("no `let request = …` before the hooks".to_owned());
     }
     drop_generator_version(&mut build)?;
+    encode_paths_in_place(&mut build)?;
     let ReturnType::Type(_, output) = &send.sig.output else {
         return Err("it returns nothing".to_owned());
     };
@@ -818,6 +819,86 @@ fn drop_generator_version(stmts: &mut Vec<syn::Stmt>) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Writes path parameters into the URL percent-encoded as they are formatted:
+/// `encode_path(&x.to_string())` (two strings made and dropped for each parameter)
+/// becomes `x.path_segment()` (`crate::call::PathText`), which encodes the same way.
+fn encode_paths_in_place(stmts: &mut [syn::Stmt]) -> Result<(), String> {
+    let mut rewrite = PathSegments(Ok(()));
+    for stmt in stmts.iter_mut() {
+        syn::visit_mut::VisitMut::visit_stmt_mut(&mut rewrite, stmt);
+    }
+    rewrite.0
+}
+
+/// The rewrite of [`encode_paths_in_place`], in every macro's tokens (the URL is a
+/// `format!`); any `encode_path` not in the expected shape is an error.
+struct PathSegments(Result<(), String>);
+
+impl syn::visit_mut::VisitMut for PathSegments {
+    fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
+        match path_segments(std::mem::take(&mut mac.tokens)) {
+            Ok(tokens) => mac.tokens = tokens,
+            Err(e) => self.0 = Err(e),
+        }
+    }
+}
+
+fn path_segments(tokens: TokenStream) -> Result<TokenStream, String> {
+    use proc_macro2::{Delimiter, Group, TokenTree};
+    let mut out = Vec::new();
+    let mut iter = tokens.into_iter().peekable();
+    while let Some(token) = iter.next() {
+        match token {
+            TokenTree::Ident(ident) if ident == "encode_path" => {
+                let Some(TokenTree::Group(args)) = iter.next() else {
+                    return Err("`encode_path` without its arguments".to_owned());
+                };
+                let inner: Vec<TokenTree> = args.stream().into_iter().collect();
+                // `& <value> . to_string ( )`
+                let shape = match inner.as_slice() {
+                    [
+                        TokenTree::Punct(amp),
+                        value @ ..,
+                        TokenTree::Punct(dot),
+                        TokenTree::Ident(call),
+                        TokenTree::Group(empty),
+                    ] if amp.as_char() == '&'
+                        && dot.as_char() == '.'
+                        && call == "to_string"
+                        && empty.delimiter() == Delimiter::Parenthesis
+                        && empty.stream().is_empty()
+                        && !value.is_empty() =>
+                    {
+                        Some(value.iter().cloned().collect::<TokenStream>())
+                    }
+                    _ => None,
+                };
+                let Some(value) = shape else {
+                    return Err(format!(
+                        "`encode_path({})` is not `&x.to_string()`",
+                        args.stream()
+                    ));
+                };
+                // A method call, so that it derefs as `to_string` did (typify's string
+                // newtypes are not `Display`; the `String` inside is).
+                let mut group = Group::new(
+                    Delimiter::Brace,
+                    quote!(use crate::call::PathText as _; (#value).path_segment()),
+                );
+                group.set_span(args.span());
+                out.push(TokenTree::Group(group));
+            }
+            TokenTree::Group(group) => {
+                let mut inner = Group::new(group.delimiter(), path_segments(group.stream())?);
+                inner.set_span(group.span());
+                out.push(TokenTree::Group(inner));
+            }
+            other => out.push(other),
+        }
+    }
+    Ok(out.into_iter().collect())
 }
 
 /// Replaces `builder.headers(header_map)` with `builder`, counting the replacements.

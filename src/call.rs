@@ -430,9 +430,13 @@ fn prepare(
     for (name, value) in op.default_headers {
         headers.insert(*name, HeaderValue::from_static(value));
     }
-    headers.insert(USER_AGENT, state.user_agent.clone());
+    // Appended: every attempt's request is fresh, so neither is there yet, and `append`
+    // is the code the builder's own `.header(..)` calls already ran.
+    debug_assert!(!headers.contains_key(USER_AGENT));
+    headers.append(USER_AGENT, state.user_agent.clone());
     if let Some((name, value)) = &state.static_auth {
-        headers.insert(name.clone(), value.clone());
+        debug_assert!(!headers.contains_key(name));
+        headers.append(name.clone(), value.clone());
     }
     Ok(())
 }

@@ -170,21 +170,22 @@ fn documented_signature_request() -> types::SignatureRequest {
     }
 }
 
-#[tokio::test]
-async fn get_signature_request() {
-    let server = MockServer::start_async().await;
-    let mock = server
+/// A mock answering `GET path` (no query, no body) with the documented signature request.
+async fn signature_request_at<'a>(server: &'a MockServer, path: &str) -> httpmock::Mock<'a> {
+    server
         .mock_async(|when, then| {
-            no_query(json_request_without_body(
-                when,
-                "GET",
-                "/signature_request/696d007913f3b8...",
-            ));
+            no_query(json_request_without_body(when, "GET", path));
             then.status(200)
                 .header("content-type", "application/json")
                 .body(format!(r#"{{"signature_request":{SIGNATURE_REQUEST}}}"#));
         })
-        .await;
+        .await
+}
+
+#[tokio::test]
+async fn get_signature_request() {
+    let server = MockServer::start_async().await;
+    let mock = signature_request_at(&server, "/signature_request/696d007913f3b8...").await;
     let resp = client(&server)
         .get_signature_request()
         .signature_request_id("696d007913f3b8...")
@@ -1645,18 +1646,7 @@ async fn create_space_answered_201_is_accepted() {
 #[tokio::test]
 async fn a_path_parameter_is_percent_encoded_on_the_wire() {
     let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            no_query(json_request_without_body(
-                when,
-                "GET",
-                "/signature_request/a%20b%2Fc%3Fd%25%23%C3%BC",
-            ));
-            then.status(200)
-                .header("content-type", "application/json")
-                .body(format!(r#"{{"signature_request":{SIGNATURE_REQUEST}}}"#));
-        })
-        .await;
+    let mock = signature_request_at(&server, "/signature_request/a%20b%2Fc%3Fd%25%23%C3%BC").await;
     let resp = client(&server)
         .get_signature_request()
         .signature_request_id("a b/c?d%#ü")

@@ -848,7 +848,7 @@ impl syn::visit_mut::VisitMut for PathSegments {
 fn path_segments(tokens: TokenStream) -> Result<TokenStream, String> {
     use proc_macro2::{Delimiter, Group, TokenTree};
     let mut out = Vec::new();
-    let mut iter = tokens.into_iter().peekable();
+    let mut iter = tokens.into_iter();
     while let Some(token) = iter.next() {
         match token {
             TokenTree::Ident(ident) if ident == "encode_path" => {

@@ -8,8 +8,11 @@
 //! Prints one table: figure, lumin, raw reqwest, ratio, target. The raw side sends the
 //! same request and decodes the same type. This machine's speed drifts from second to
 //! second, so latency alternates lumin and raw call by call, and throughput alternates
-//! blocks and takes the median. Peak memory is measured per case in a process of its own
-//! (the bench runs itself with `--rss <case>`), reading the kernel's high-water mark.
+//! blocks and takes the median. The SDK's cost per call is the difference in the client
+//! thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`), which leaves out the server and the wait
+//! for it; raw reqwest against itself, measured the same way, shows that row's noise.
+//! Peak memory is measured per case in a process of its own (the bench runs itself with
+//! `--rss <case>`), reading the kernel's high-water mark.
 // Measuring elapsed time is this file's purpose; nothing here compares against "now".
 #![allow(clippy::disallowed_methods)]
 
@@ -260,8 +263,46 @@ fn micros(d: Duration) -> String {
     format!("{:.1} µs", d.as_secs_f64() * 1e6)
 }
 
-/// Latency, alternating call by call (and which side goes first).
-async fn latency<A, B, FA, FB>(name: &str, n: usize, mut a: A, mut b: B, rows: &mut Vec<Row>)
+/// The calling thread's CPU time. The bench's runtime runs on one thread, so across one
+/// awaited call this is everything the client side did for it (the SDK, reqwest, hyper,
+/// the runtime and their system calls), without the server's work or the wait for it.
+fn thread_cpu() -> Duration {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `now` is a valid, writable timespec for the duration of the call.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
+    assert_eq!(rc, 0, "CLOCK_THREAD_CPUTIME_ID is available on Linux");
+    Duration::new(now.tv_sec as u64, now.tv_nsec as u32)
+}
+
+/// One side's wall-clock and client CPU time per call.
+#[derive(Default)]
+struct Samples {
+    wall: Vec<Duration>,
+    cpu: Vec<Duration>,
+}
+
+impl Samples {
+    async fn time<F: Future<Output = ()>>(&mut self, call: F) {
+        let (t, c) = (Instant::now(), thread_cpu());
+        call.await;
+        let (c, t) = (thread_cpu() - c, t.elapsed());
+        self.wall.push(t);
+        self.cpu.push(c);
+    }
+
+    fn sorted(mut self) -> Self {
+        self.wall.sort();
+        self.cpu.sort();
+        self
+    }
+}
+
+/// Calls `a` and `b` alternately, `n` times each (and which side goes first), after a
+/// warm-up; returns their sorted samples.
+async fn alternate<A, B, FA, FB>(n: usize, mut a: A, mut b: B) -> (Samples, Samples)
 where
     A: FnMut() -> FA,
     B: FnMut() -> FB,
@@ -272,28 +313,49 @@ where
         a().await;
         b().await;
     }
-    let (mut ta, mut tb) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut sa, mut sb) = (Samples::default(), Samples::default());
     for i in 0..n {
         if i % 2 == 0 {
-            let t = Instant::now();
-            a().await;
-            ta.push(t.elapsed());
-            let t = Instant::now();
-            b().await;
-            tb.push(t.elapsed());
+            sa.time(a()).await;
+            sb.time(b()).await;
         } else {
-            let t = Instant::now();
-            b().await;
-            tb.push(t.elapsed());
-            let t = Instant::now();
-            a().await;
-            ta.push(t.elapsed());
+            sb.time(b()).await;
+            sa.time(a()).await;
         }
     }
-    ta.sort();
-    tb.sort();
+    (sa.sorted(), sb.sorted())
+}
+
+/// The SDK's cost per call: the p50 difference of client CPU time. (The latency rows also
+/// hold the server's work and the wait for its thread; the SDK adds neither.)
+fn cost_row(figure: String, a: &Samples, b: &Samples, target: bool) -> Row {
+    let cost = percentile(&a.cpu, 0.5).as_secs_f64() - percentile(&b.cpu, 0.5).as_secs_f64();
+    Row {
+        figure,
+        lumin: format!("{:+.2} µs", cost * 1e6),
+        raw: String::new(),
+        ratio: String::new(),
+        target: if target {
+            "≤ 1.0 µs".to_owned()
+        } else {
+            String::new()
+        },
+        ok: target.then_some(cost <= 1e-6),
+    }
+}
+
+/// Latency p50 and p99, client CPU time per call and the SDK's cost, alternating lumin and
+/// raw call by call.
+async fn latency<A, B, FA, FB>(name: &str, n: usize, a: A, b: B, rows: &mut Vec<Row>)
+where
+    A: FnMut() -> FA,
+    B: FnMut() -> FB,
+    FA: Future<Output = ()>,
+    FB: Future<Output = ()>,
+{
+    let (sa, sb) = alternate(n, a, b).await;
     for (label, p, target) in [("p50", 0.5, Some(1.03)), ("p99", 0.99, None)] {
-        let (la, lb) = (percentile(&ta, p), percentile(&tb, p));
+        let (la, lb) = (percentile(&sa.wall, p), percentile(&sb.wall, p));
         let ratio = la.as_secs_f64() / lb.as_secs_f64();
         rows.push(Row {
             figure: format!("{name} latency {label}"),
@@ -304,15 +366,36 @@ where
             ok: target.map(|t| ratio <= t),
         });
     }
-    let overhead = percentile(&ta, 0.5).as_secs_f64() - percentile(&tb, 0.5).as_secs_f64();
+    let (ca, cb) = (percentile(&sa.cpu, 0.5), percentile(&sb.cpu, 0.5));
     rows.push(Row {
-        figure: format!("{name} SDK cost per call (p50 difference)"),
-        lumin: format!("{:+.1} µs", overhead * 1e6),
-        raw: String::new(),
-        ratio: String::new(),
-        target: "≤ 1.0 µs".to_owned(),
-        ok: Some(overhead <= 1e-6),
+        figure: format!("{name} client CPU per call p50"),
+        lumin: format!("{:.2} µs", ca.as_secs_f64() * 1e6),
+        raw: format!("{:.2} µs", cb.as_secs_f64() * 1e6),
+        ratio: format!("{:.2}×", ca.as_secs_f64() / cb.as_secs_f64()),
+        target: String::new(),
+        ok: None,
     });
+    rows.push(cost_row(
+        format!("{name} SDK cost per call (client CPU p50 difference)"),
+        &sa,
+        &sb,
+        true,
+    ));
+}
+
+/// The cost row's noise: raw reqwest against itself, measured the same way.
+async fn noise_floor<B, FB>(n: usize, b: B, rows: &mut Vec<Row>)
+where
+    B: Fn() -> FB,
+    FB: Future<Output = ()>,
+{
+    let (sa, sb) = alternate(n, &b, &b).await;
+    rows.push(cost_row(
+        "GET raw against raw: the cost row's noise".to_owned(),
+        &sa,
+        &sb,
+        false,
+    ));
 }
 
 /// Requests per second with 64 in flight, blocks alternating, median of each side.
@@ -668,6 +751,7 @@ fn main() {
             &mut rows,
         )
         .await;
+        noise_floor(mode.latency_calls, || raw_get(&raw, &base), &mut rows).await;
         latency(
             "POST create_signing_session",
             mode.latency_calls,

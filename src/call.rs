@@ -122,9 +122,7 @@ where
     B: Clone + Send + 'a,
     T: 'a,
     O: 'a,
-    D: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<ApiErrorBody>>>
-        + Send
-        + 'a,
+    D: Future<Output = Result<ResponseValue<T>, Undecoded>> + Send + 'a,
 {
     let state = match options.rejection() {
         Some(error) => State::Failed { error: Some(error) },
@@ -169,8 +167,7 @@ pin_project_lite::pin_project! {
         // Refused before anything was sent.
         Failed { error: Option<Error> },
         Sending { #[pin] send: S },
-        // With the status and Lumin's request id of the response, for a decode error.
-        Decoding { #[pin] decode: D, status: StatusCode, request_id: Option<HeaderValue> },
+        Decoding { #[pin] decode: D },
         Done,
     }
 }
@@ -178,7 +175,7 @@ pin_project_lite::pin_project! {
 impl<S, D, T, O, Fd, Fk> Future for Call<S, D, Fd, Fk>
 where
     S: Future<Output = crate::Result<Response>>,
-    D: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<ApiErrorBody>>>,
+    D: Future<Output = Result<ResponseValue<T>, Undecoded>>,
     Fd: FnOnce(Response) -> D,
     Fk: FnOnce(ResponseValue<T>) -> O,
 {
@@ -207,26 +204,17 @@ where
                         this.state.set(State::Done);
                         continue;
                     };
-                    let status = response.status();
-                    let request_id = response.headers().get(&REQUEST_ID_HEADER).cloned();
                     this.state.set(State::Decoding {
                         decode: decode(response),
-                        status,
-                        request_id,
                     });
                 }
-                StateProj::Decoding {
-                    decode,
-                    status,
-                    request_id,
-                } => {
+                StateProj::Decoding { decode } => {
                     let decoded = ready!(decode.poll(cx));
-                    let (status, request_id) = (*status, request_id.take());
                     this.state.set(State::Done);
                     return Poll::Ready(match (decoded, this.keep.take()) {
                         (Ok(value), Some(keep)) => Ok(keep(value)),
                         (Ok(_), None) => continue,
-                        (Err(error), _) => Err(decode_failed(error, status, request_id, this.op)),
+                        (Err(undecoded), _) => Err(undecoded.into_error(this.op)),
                     });
                 }
                 StateProj::Done => panic!("a lumin call was polled after it completed"),
@@ -302,42 +290,60 @@ impl<T: std::fmt::Display + ?Sized> std::fmt::Display for PathSegment<'_, T> {
 }
 
 /// What progenitor's `ResponseValue::from_response` does, except that the response's
-/// headers are moved rather than copied. The generated `decode` functions call it.
+/// headers are moved rather than copied, and a failure keeps them (see [`Undecoded`]).
+/// The generated `decode` functions call it.
 pub(crate) fn decode_json<T: serde::de::DeserializeOwned>(
     mut response: Response,
-) -> impl Future<Output = Result<ResponseValue<T>, progenitor_client::Error<ApiErrorBody>>> + Send {
-    use progenitor_client::Error as G;
+) -> impl Future<Output = Result<ResponseValue<T>, Undecoded>> + Send {
     let status = response.status();
     let headers = std::mem::take(response.headers_mut());
     // A plain `map` over reqwest's future: an `async` block would hold that future twice.
-    futures::FutureExt::map(response.bytes(), move |body| {
-        let body = body.map_err(G::ResponseBodyError)?;
-        let inner =
-            serde_json::from_slice(&body).map_err(|e| G::InvalidResponsePayload(body, e))?;
-        Ok(ResponseValue::new(inner, status, headers))
+    futures::FutureExt::map(response.bytes(), move |body| match body {
+        Ok(body) => match serde_json::from_slice(&body) {
+            Ok(inner) => Ok(ResponseValue::new(inner, status, headers)),
+            Err(error) => Err(Undecoded::new(
+                status,
+                headers,
+                Unread::Payload(body, error),
+            )),
+        },
+        Err(error) => Err(Undecoded::new(status, headers, Unread::Body(error))),
     })
 }
 
-/// The [`Error`] for a success response that did not decode, with its status and
-/// Lumin's request id. (Out of line, as every rare path here: the call's hot path then
-/// needs a small stack frame, and so touches less memory.)
-#[cold]
-#[inline(never)]
-fn decode_failed(
-    error: progenitor_client::Error<ApiErrorBody>,
-    status: StatusCode,
-    request_id: Option<HeaderValue>,
-    op: &Operation,
-) -> Error {
-    match error {
-        progenitor_client::Error::InvalidResponsePayload(body, source) => {
-            let mut headers = HeaderMap::new();
-            if let Some(id) = request_id {
-                headers.insert(REQUEST_ID_HEADER, id);
+/// A success response that could not be read or decoded, with its status and headers,
+/// so that its error keeps them (Lumin's request id among them) without the call looking
+/// anything up on the way when the decoding succeeds. Boxed: the success path then moves
+/// a small `Result`.
+pub(crate) struct Undecoded(Box<(StatusCode, HeaderMap, Unread)>);
+
+/// Why a success response did not decode.
+enum Unread {
+    /// Reading its body failed.
+    Body(reqwest::Error),
+    /// The body was read but is not the documented JSON.
+    Payload(Bytes, serde_json::Error),
+}
+
+impl Undecoded {
+    #[cold]
+    #[inline(never)]
+    fn new(status: StatusCode, headers: HeaderMap, unread: Unread) -> Self {
+        Undecoded(Box::new((status, headers, unread)))
+    }
+
+    /// The [`Error`] for it. (Out of line, as every rare path here: the call's hot path
+    /// then needs a small stack frame, and so touches less memory.)
+    #[cold]
+    #[inline(never)]
+    fn into_error(self, op: &Operation) -> Error {
+        let (status, headers, unread) = *self.0;
+        match unread {
+            Unread::Body(error) => Error::Transport(error),
+            Unread::Payload(body, source) => {
+                Error::decode(status, headers, body, !op.retry_safe, source)
             }
-            Error::decode(status, headers, body, !op.retry_safe, source)
         }
-        error => from_generated(error, op),
     }
 }
 

@@ -691,12 +691,15 @@ fn split_send(send: &ImplItemFn) -> Result<(ImplItemFn, ImplItemFn), String> {
         syn::Expr::Await(awaited) => *awaited.base,
         value => syn::parse_quote!(::std::future::ready(#value)),
     };
+    let value = nth_generic(output, 0).ok_or("its return type is not `Result<T, _>`")?;
     let decode: ImplItemFn = syn::parse_quote! {
         /// Decodes a success response as the spec documents it (the call layer has
         /// turned every other status into an error).
         pub(crate) fn decode(
             response: ::reqwest::Response,
-        ) -> impl ::std::future::Future<Output = #output> + Send {
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<#value, crate::call::Undecoded>,
+        > + Send {
             #future
         }
     };

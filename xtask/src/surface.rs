@@ -251,6 +251,7 @@ fn render_builder(builders: &[Item], name: &str, out: &mut String) {
         .unwrap_or_default();
     let mut setters: BTreeMap<String, String> = BTreeMap::new();
     let mut decoded = None;
+    let mut built = None;
     for imp in impls_of(builders, name) {
         for item in &imp.items {
             let ImplItem::Fn(f) = item else { continue };
@@ -260,6 +261,14 @@ fn render_builder(builders: &[Item], name: &str, out: &mut String) {
             if fname == "decode" {
                 if let syn::ReturnType::Type(_, ty) = &f.sig.output {
                     decoded = Some(future_output(ty).unwrap_or_else(|| (**ty).clone()));
+                }
+                continue;
+            }
+            // The documented error body: `request`, the other half, returns progenitor's
+            // `Error<E>`.
+            if fname == "request" {
+                if let syn::ReturnType::Type(_, ty) = &f.sig.output {
+                    built = Some((**ty).clone());
                 }
                 continue;
             }
@@ -304,12 +313,14 @@ fn render_builder(builders: &[Item], name: &str, out: &mut String) {
         let _ = writeln!(out, "  {kind} {field}: {shown}{need}");
     }
     if let Some(ret) = decoded {
-        // Result<ResponseValue<S>, Error<E>>
-        let args = generic_args(&ret);
-        let ok = args
+        // Result<ResponseValue<S>, Undecoded>, and Result<(&Client, Request), Error<E>>
+        let ok = generic_args(&ret)
             .first()
             .and_then(|t| generic_args(t).into_iter().next());
-        let err = args.get(1).and_then(|t| generic_args(t).into_iter().next());
+        let err = built
+            .as_ref()
+            .and_then(|ty| generic_args(ty).get(1).cloned())
+            .and_then(|t| generic_args(&t).into_iter().next());
         let _ = writeln!(
             out,
             "  success: {}",

@@ -186,3 +186,13 @@ impl TryFrom<&String> for crate::types::PathId {
         value.parse()
     }
 }
+
+/// A field of a generated builder, read when the builder is used. `lumin-codegen` starts
+/// every required field as an empty error, which allocates nothing, instead of a message
+/// made on every call; an empty error reads as `missing`, the message it replaced.
+pub(crate) fn unset<T>(field: Result<T, String>, missing: &'static str) -> Result<T, String> {
+    match field {
+        Err(error) if error.is_empty() => Err(missing.to_owned()),
+        field => field,
+    }
+}

@@ -80,6 +80,55 @@ async fn a_setter_value_that_does_not_convert_keeps_its_typed_error_and_sends_no
     assert_eq!(any.calls_async().await, 0);
 }
 
+/// The generated builders start their required fields without a message (so that a call
+/// allocates none); one left unset is still named, and nothing is sent.
+#[tokio::test]
+async fn a_required_parameter_or_body_field_left_unset_is_named_and_nothing_is_sent() {
+    let server = MockServer::start_async().await;
+    let any = server
+        .mock_async(|when, then| {
+            when.any_request();
+            then.status(500);
+        })
+        .await;
+    let client = client(&server);
+    let unset_parameter = client
+        .create_signing_session()
+        .body(types::SigningSessionRequest {
+            signer_email: "signer@example.com".into(),
+            expiry: None,
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&unset_parameter, Error::InvalidRequest(m)
+            if m == "signature_request_id was not initialized"),
+        "{unset_parameter:?}"
+    );
+    // No body set: the body builder's default lacks its one required field.
+    let unset_field = client
+        .create_signing_session()
+        .signature_request_id("sr_1")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&unset_field, Error::InvalidRequest(m)
+            if m == "no value supplied for signer_email"),
+        "{unset_field:?}"
+    );
+    // Set through the body builder, the field is sent.
+    let set_field = client
+        .create_signing_session()
+        .signature_request_id("sr_1")
+        .body_map(|body| body.signer_email("signer@example.com"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        set_field.status(),
+        Some(lumin::reqwest::StatusCode::INTERNAL_SERVER_ERROR)
+    );
+    assert_eq!(any.calls_async().await, 1);
+}
 #[tokio::test]
 async fn response_errors_keep_status_headers_request_id_retry_after_and_body() {
     let server = MockServer::start_async().await;

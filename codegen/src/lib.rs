@@ -19,6 +19,7 @@ use std::path::Path;
 mod glue;
 mod open_enums;
 pub mod rules;
+mod unset;
 
 pub use rules::{CheckFacts, RuleFacts};
 
@@ -433,6 +434,7 @@ pub fn generate_from(spec: &mut OpenAPI) -> Result<Generated, Error> {
     let mut file: syn::File =
         syn::parse2(tokens).map_err(|e| err("reading the generated client", e))?;
     derive_json_schema(&mut file);
+    unset::start_unset_fields(&mut file)?;
     let glue = glue::transform(&mut file, &handwritten.operations)?;
     let glue: syn::File = syn::parse2(glue).map_err(|e| err("the call glue", e))?;
     file.items.extend(glue.items);

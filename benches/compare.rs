@@ -384,14 +384,14 @@ where
 }
 
 /// The cost row's noise: raw reqwest against itself, measured the same way.
-async fn noise_floor<B, FB>(n: usize, b: B, rows: &mut Vec<Row>)
+async fn noise_floor<B, FB>(name: &str, n: usize, b: B, rows: &mut Vec<Row>)
 where
     B: Fn() -> FB,
     FB: Future<Output = ()>,
 {
     let (sa, sb) = alternate(n, &b, &b).await;
     rows.push(cost_row(
-        "GET raw against raw: the cost row's noise".to_owned(),
+        format!("{name} raw against raw: the cost row's noise"),
         &sa,
         &sb,
         false,
@@ -751,11 +751,24 @@ fn main() {
             &mut rows,
         )
         .await;
-        noise_floor(mode.latency_calls, || raw_get(&raw, &base), &mut rows).await;
+        noise_floor(
+            "GET",
+            mode.latency_calls,
+            || raw_get(&raw, &base),
+            &mut rows,
+        )
+        .await;
         latency(
             "POST create_signing_session",
             mode.latency_calls,
             || lumin_post(&lumin),
+            || raw_post(&raw, &base),
+            &mut rows,
+        )
+        .await;
+        noise_floor(
+            "POST",
+            mode.latency_calls,
             || raw_post(&raw, &base),
             &mut rows,
         )

@@ -294,21 +294,84 @@ impl<T: std::fmt::Display + ?Sized> std::fmt::Display for PathSegment<'_, T> {
 /// The generated `decode` functions call it.
 pub(crate) fn decode_json<T: serde::de::DeserializeOwned>(
     mut response: Response,
-) -> impl Future<Output = Result<ResponseValue<T>, Undecoded>> + Send {
+) -> JsonBody<impl futures::Stream<Item = reqwest::Result<Bytes>> + Send, T> {
     let status = response.status();
     let headers = std::mem::take(response.headers_mut());
-    // A plain `map` over reqwest's future: an `async` block would hold that future twice.
-    futures::FutureExt::map(response.bytes(), move |body| match body {
-        Ok(body) => match serde_json::from_slice(&body) {
-            Ok(inner) => Ok(ResponseValue::new(inner, status, headers)),
+    JsonBody {
+        body: response.bytes_stream(),
+        read: Read::Nothing,
+        head: Some((status, headers)),
+        value: std::marker::PhantomData,
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A success response's body, read to its end and decoded as `T`: what reqwest's
+    /// `bytes()` and a decode do, reading the body's chunks directly. A body of one chunk
+    /// (a small answer) is decoded where it is, without a copy; this future is a fraction
+    /// of the size of `bytes()`'s, and the call moves it.
+    pub(crate) struct JsonBody<S, T> {
+        #[pin]
+        body: S,
+        read: Read,
+        head: Option<(StatusCode, HeaderMap)>,
+        value: std::marker::PhantomData<fn() -> T>,
+    }
+}
+
+/// What a [`JsonBody`] has read so far.
+enum Read {
+    Nothing,
+    One(Bytes),
+    More(bytes::BytesMut),
+}
+
+impl<S, T> Future for JsonBody<S, T>
+where
+    S: futures::Stream<Item = reqwest::Result<Bytes>>,
+    T: serde::de::DeserializeOwned,
+{
+    type Output = Result<ResponseValue<T>, Undecoded>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        while let Some(chunk) = ready!(this.body.as_mut().poll_next(cx)) {
+            let chunk = match chunk {
+                Ok(chunk) => chunk,
+                Err(error) => {
+                    let (status, headers) = this.head.take().unwrap_or_default();
+                    return Poll::Ready(Err(Undecoded::new(status, headers, Unread::Body(error))));
+                }
+            };
+            *this.read = match std::mem::replace(this.read, Read::Nothing) {
+                Read::Nothing => Read::One(chunk),
+                Read::One(first) => {
+                    let mut more = bytes::BytesMut::with_capacity(first.len() + chunk.len());
+                    more.extend_from_slice(&first);
+                    more.extend_from_slice(&chunk);
+                    Read::More(more)
+                }
+                Read::More(mut more) => {
+                    more.extend_from_slice(&chunk);
+                    Read::More(more)
+                }
+            };
+        }
+        let body = match std::mem::replace(this.read, Read::Nothing) {
+            Read::Nothing => Bytes::new(),
+            Read::One(body) => body,
+            Read::More(more) => more.freeze(),
+        };
+        let (status, headers) = this.head.take().unwrap_or_default();
+        Poll::Ready(match serde_json::from_slice(&body) {
+            Ok(value) => Ok(ResponseValue::new(value, status, headers)),
             Err(error) => Err(Undecoded::new(
                 status,
                 headers,
                 Unread::Payload(body, error),
             )),
-        },
-        Err(error) => Err(Undecoded::new(status, headers, Unread::Body(error))),
-    })
+        })
+    }
 }
 
 /// A success response that could not be read or decoded, with its status and headers,

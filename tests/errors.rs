@@ -2,6 +2,10 @@
 //! variant, with its status and, when the body is not the documented envelope, the body
 //! exactly as received. Nothing panics.
 
+mod support {
+    pub mod scripted;
+}
+
 use std::sync::Arc;
 
 use httpmock::MockServer;
@@ -10,6 +14,7 @@ use lumin::expiry::DueDate;
 use lumin::reqwest::StatusCode;
 use lumin::time::{Millis, Timestamp};
 use lumin::{Error, types};
+use support::scripted::{self, Answer};
 
 const NOW_MS: i64 = 1_768_751_225_657;
 
@@ -225,6 +230,65 @@ async fn truncated_success_body_is_a_decode_error() {
             assert_eq!(path, "user.email");
         }
         other => panic!("expected Error::Decode, got {other:?}"),
+    }
+}
+
+/// A success body that arrives in several reads is decoded whole; one in a single read is
+/// decoded where it is (the common case, checked by every other test).
+#[tokio::test]
+async fn a_success_body_in_several_chunks_is_decoded_whole() {
+    let chunks = [
+        r#"{"user":{"id":"usr_1","#,
+        r#""email":"you@example.com","#,
+        r#""name":"You"}}"#,
+    ];
+    let server = scripted::start(vec![Answer::Chunked(
+        200,
+        vec![
+            ("content-type", "application/json".to_owned()),
+            ("x-request-id", "req-9".to_owned()),
+        ],
+        chunks.iter().map(|c| (*c).to_owned()).collect(),
+    )])
+    .await;
+    let client = lumin::ClientBuilder::new()
+        .base_url(&server.base_url)
+        .api_key("test-key")
+        .retry(lumin::retry::RetryPolicy::none())
+        .build()
+        .unwrap();
+    let response = client.get_user_information().send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["x-request-id"], "req-9");
+    let user = response.into_inner().user;
+    assert_eq!(
+        (user.id.as_str(), user.email.as_str(), user.name.as_str()),
+        ("usr_1", "you@example.com", "You")
+    );
+    assert_eq!(server.requests().len(), 1);
+}
+
+/// A success body cut short by the connection is a transport failure (nothing to
+/// decode), not a decode error.
+#[tokio::test]
+async fn a_success_body_cut_short_is_a_transport_error() {
+    let server = scripted::start(vec![Answer::Truncated(
+        200,
+        vec![("content-type", "application/json".to_owned())],
+        br#"{"user":{"id":"usr_1","#.to_vec(),
+        200,
+    )])
+    .await;
+    let client = lumin::ClientBuilder::new()
+        .base_url(&server.base_url)
+        .api_key("test-key")
+        .retry(lumin::retry::RetryPolicy::none())
+        .build()
+        .unwrap();
+    let error = client.get_user_information().await.unwrap_err();
+    match &error {
+        Error::Transport(source) => assert!(source.is_decode() || source.is_body(), "{source:?}"),
+        other => panic!("expected Error::Transport, got {other:?}"),
     }
 }
 

@@ -21,6 +21,9 @@ pub enum Answer {
     Slow(Duration, Box<Answer>),
     /// A response that announces `announced` body bytes, sends `body`, then resets.
     Truncated(u16, Vec<(&'static str, String)>, Vec<u8>, usize),
+    /// A response whose body is sent in chunks (`transfer-encoding: chunked`), one
+    /// write a few milliseconds after the other, so that the client reads each apart.
+    Chunked(u16, Vec<(&'static str, String)>, Vec<String>),
 }
 
 impl Answer {
@@ -92,6 +95,25 @@ pub async fn start(answers: Vec<Answer>) -> Scripted {
                     let _ = socket.flush().await;
                     // Close before the announced length: the body ends early.
                     drop(socket);
+                    return;
+                }
+                if let Answer::Chunked(status, headers, chunks) = answer {
+                    let mut text = format!(
+                        "HTTP/1.1 {status} X\r\ntransfer-encoding: chunked\r\nconnection: close\r\n"
+                    );
+                    for (name, value) in headers {
+                        text.push_str(&format!("{name}: {value}\r\n"));
+                    }
+                    text.push_str("\r\n");
+                    let _ = socket.write_all(text.as_bytes()).await;
+                    for chunk in chunks {
+                        let frame = format!("{:x}\r\n{chunk}\r\n", chunk.len());
+                        let _ = socket.write_all(frame.as_bytes()).await;
+                        let _ = socket.flush().await;
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                    let _ = socket.write_all(b"0\r\n\r\n").await;
+                    let _ = socket.shutdown().await;
                     return;
                 }
                 if let Answer::Respond(status, headers, body) = answer {

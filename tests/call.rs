@@ -55,12 +55,7 @@ async fn awaiting_a_builder_gives_the_body_and_send_gives_status_and_headers() {
 #[tokio::test]
 async fn a_setter_value_that_does_not_convert_keeps_its_typed_error_and_sends_nothing() {
     let server = MockServer::start_async().await;
-    let any = server
-        .mock_async(|when, then| {
-            when.any_request();
-            then.status(500);
-        })
-        .await;
+    let any = any_request_fails(&server).await;
     let err = client(&server)
         .list_templates()
         .limit(30u64)
@@ -80,17 +75,29 @@ async fn a_setter_value_that_does_not_convert_keeps_its_typed_error_and_sends_no
     assert_eq!(any.calls_async().await, 0);
 }
 
+/// A mock that answers anything with a 500: its count says whether something was sent.
+async fn any_request_fails(server: &MockServer) -> httpmock::Mock<'_> {
+    server
+        .mock_async(|when, then| {
+            when.any_request();
+            then.status(500);
+        })
+        .await
+}
+
+fn assert_invalid_request(error: &Error, message: &str) {
+    assert!(
+        matches!(error, Error::InvalidRequest(m) if m == message),
+        "expected InvalidRequest({message:?}), got {error:?}"
+    );
+}
+
 /// The generated builders start their required fields without a message (so that a call
 /// allocates none); one left unset is still named, and nothing is sent.
 #[tokio::test]
 async fn a_required_parameter_or_body_field_left_unset_is_named_and_nothing_is_sent() {
     let server = MockServer::start_async().await;
-    let any = server
-        .mock_async(|when, then| {
-            when.any_request();
-            then.status(500);
-        })
-        .await;
+    let any = any_request_fails(&server).await;
     let client = client(&server);
     let unset_parameter = client
         .create_signing_session()
@@ -100,22 +107,14 @@ async fn a_required_parameter_or_body_field_left_unset_is_named_and_nothing_is_s
         })
         .await
         .unwrap_err();
-    assert!(
-        matches!(&unset_parameter, Error::InvalidRequest(m)
-            if m == "signature_request_id was not initialized"),
-        "{unset_parameter:?}"
-    );
+    assert_invalid_request(&unset_parameter, "signature_request_id was not initialized");
     // No body set: the body builder's default lacks its one required field.
     let unset_field = client
         .create_signing_session()
         .signature_request_id("sr_1")
         .await
         .unwrap_err();
-    assert!(
-        matches!(&unset_field, Error::InvalidRequest(m)
-            if m == "no value supplied for signer_email"),
-        "{unset_field:?}"
-    );
+    assert_invalid_request(&unset_field, "no value supplied for signer_email");
     // Set through the body builder, the field is sent.
     let set_field = client
         .create_signing_session()

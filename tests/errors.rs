@@ -23,8 +23,12 @@ fn clock() -> FixedClock {
 }
 
 fn client(server: &MockServer) -> lumin::Client {
+    client_at(&server.base_url())
+}
+
+fn client_at(base_url: &str) -> lumin::Client {
     lumin::ClientBuilder::new()
-        .base_url(server.base_url())
+        .base_url(base_url)
         .api_key("test-key")
         .clock(Arc::new(clock()))
         // Each failure is asserted as answered; retries are tested in tests/retry.rs.
@@ -251,12 +255,7 @@ async fn a_success_body_in_several_chunks_is_decoded_whole() {
         chunks.iter().map(|c| (*c).to_owned()).collect(),
     )])
     .await;
-    let client = lumin::ClientBuilder::new()
-        .base_url(&server.base_url)
-        .api_key("test-key")
-        .retry(lumin::retry::RetryPolicy::none())
-        .build()
-        .unwrap();
+    let client = client_at(&server.base_url);
     let response = client.get_user_information().send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["x-request-id"], "req-9");
@@ -279,12 +278,7 @@ async fn a_success_body_cut_short_is_a_transport_error() {
         200,
     )])
     .await;
-    let client = lumin::ClientBuilder::new()
-        .base_url(&server.base_url)
-        .api_key("test-key")
-        .retry(lumin::retry::RetryPolicy::none())
-        .build()
-        .unwrap();
+    let client = client_at(&server.base_url);
     let error = client.get_user_information().await.unwrap_err();
     match &error {
         Error::Transport(source) => assert!(source.is_decode() || source.is_body(), "{source:?}"),

@@ -263,13 +263,6 @@ fn try_from_source(imp: &ItemImpl) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn file(builder: &str, types: &str) -> syn::File {
-        syn::parse_str(&format!(
-            "pub mod builder {{ {builder} }} pub mod types {{ pub mod builder {{ {types} }} }}"
-        ))
-        .unwrap()
-    }
-
     const OPERATION: &str = r#"
         pub struct Op<'a> { client: &'a Client, id: Result<String, String> }
         impl<'a> Op<'a> {
@@ -284,23 +277,33 @@ mod tests {
         }
     "#;
 
+    /// An operation builder and a body builder whose `TryFrom` reads its field as `read`.
+    fn file(read: &str) -> syn::File {
+        let body = format!(
+            r#"
+            pub struct Body {{ name: Result<String, String> }}
+            impl Default for Body {{
+                fn default() -> Self {{
+                    Self {{ name: Err("no value supplied for name".to_string()) }}
+                }}
+            }}
+            impl TryFrom<Body> for super::Body {{
+                type Error = ConversionError;
+                fn try_from(value: Body) -> Result<Self, ConversionError> {{
+                    Ok(Self {{ name: {read} }})
+                }}
+            }}
+            "#
+        );
+        syn::parse_str(&format!(
+            "pub mod builder {{ {OPERATION} }} pub mod types {{ pub mod builder {{ {body} }} }}"
+        ))
+        .unwrap()
+    }
+
     #[test]
     fn fields_start_empty_and_are_named_where_read() {
-        let mut file = file(
-            OPERATION,
-            r#"
-            pub struct Body { name: Result<String, String> }
-            impl Default for Body {
-                fn default() -> Self { Self { name: Err("no value supplied for name".to_string()) } }
-            }
-            impl TryFrom<Body> for super::Body {
-                type Error = ConversionError;
-                fn try_from(value: Body) -> Result<Self, ConversionError> {
-                    Ok(Self { name: value.name? })
-                }
-            }
-            "#,
-        );
+        let mut file = file("value.name?");
         start_unset_fields(&mut file).unwrap();
         let text = quote!(#file).to_string();
         assert!(!text.contains("to_string"), "{text}");
@@ -321,21 +324,7 @@ mod tests {
 
     #[test]
     fn a_field_read_another_way_is_an_error() {
-        let mut file = file(
-            OPERATION,
-            r#"
-            pub struct Body { name: Result<String, String> }
-            impl Default for Body {
-                fn default() -> Self { Self { name: Err("no value supplied for name".to_string()) } }
-            }
-            impl TryFrom<Body> for super::Body {
-                type Error = ConversionError;
-                fn try_from(value: Body) -> Result<Self, ConversionError> {
-                    Ok(Self { name: value.name.unwrap_or_default() })
-                }
-            }
-            "#,
-        );
+        let mut file = file("value.name.unwrap_or_default()");
         let error = start_unset_fields(&mut file).unwrap_err().to_string();
         assert!(error.contains("does not read `value.name?`"), "{error}");
     }

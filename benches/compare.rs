@@ -266,15 +266,33 @@ fn micros(d: Duration) -> String {
 /// The calling thread's CPU time. The bench's runtime runs on one thread, so across one
 /// awaited call this is everything the client side did for it (the SDK, reqwest, hyper,
 /// the runtime and their system calls), without the server's work or the wait for it.
-fn thread_cpu() -> Duration {
+#[cfg(unix)]
+fn thread_cpu() -> Option<Duration> {
     let mut now = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
     };
     // SAFETY: `now` is a valid, writable timespec for the duration of the call.
     let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
-    assert_eq!(rc, 0, "CLOCK_THREAD_CPUTIME_ID is available on Linux");
-    Duration::new(now.tv_sec as u64, now.tv_nsec as u32)
+    (rc == 0).then(|| Duration::new(now.tv_sec as u64, now.tv_nsec as u32))
+}
+
+/// No per-thread CPU clock here: the CPU rows say so.
+#[cfg(not(unix))]
+fn thread_cpu() -> Option<Duration> {
+    None
+}
+
+/// The row for a figure this platform cannot measure.
+fn unmeasured(figure: String) -> Row {
+    Row {
+        figure,
+        lumin: "n/a: no per-thread CPU clock here".to_owned(),
+        raw: String::new(),
+        ratio: String::new(),
+        target: String::new(),
+        ok: None,
+    }
 }
 
 /// One side's wall-clock and client CPU time per call.
@@ -288,9 +306,12 @@ impl Samples {
     async fn time<F: Future<Output = ()>>(&mut self, call: F) {
         let (t, c) = (Instant::now(), thread_cpu());
         call.await;
-        let (c, t) = (thread_cpu() - c, t.elapsed());
+        let (c, t) = (
+            thread_cpu().zip(c).map(|(end, start)| end - start),
+            t.elapsed(),
+        );
         self.wall.push(t);
-        self.cpu.push(c);
+        self.cpu.extend(c);
     }
 
     fn sorted(mut self) -> Self {
@@ -329,6 +350,9 @@ where
 /// The SDK's cost per call: the p50 difference of client CPU time. (The latency rows also
 /// hold the server's work and the wait for its thread; the SDK adds neither.)
 fn cost_row(figure: String, a: &Samples, b: &Samples, target: bool) -> Row {
+    if a.cpu.is_empty() || b.cpu.is_empty() {
+        return unmeasured(figure);
+    }
     let cost = percentile(&a.cpu, 0.5).as_secs_f64() - percentile(&b.cpu, 0.5).as_secs_f64();
     Row {
         figure,
@@ -366,14 +390,19 @@ where
             ok: target.map(|t| ratio <= t),
         });
     }
-    let (ca, cb) = (percentile(&sa.cpu, 0.5), percentile(&sb.cpu, 0.5));
-    rows.push(Row {
-        figure: format!("{name} client CPU per call p50"),
-        lumin: format!("{:.2} µs", ca.as_secs_f64() * 1e6),
-        raw: format!("{:.2} µs", cb.as_secs_f64() * 1e6),
-        ratio: format!("{:.2}×", ca.as_secs_f64() / cb.as_secs_f64()),
-        target: String::new(),
-        ok: None,
+    let figure = format!("{name} client CPU per call p50");
+    rows.push(if sa.cpu.is_empty() || sb.cpu.is_empty() {
+        unmeasured(figure)
+    } else {
+        let (ca, cb) = (percentile(&sa.cpu, 0.5), percentile(&sb.cpu, 0.5));
+        Row {
+            figure,
+            lumin: format!("{:.2} µs", ca.as_secs_f64() * 1e6),
+            raw: format!("{:.2} µs", cb.as_secs_f64() * 1e6),
+            ratio: format!("{:.2}×", ca.as_secs_f64() / cb.as_secs_f64()),
+            target: String::new(),
+            ok: None,
+        }
     });
     rows.push(cost_row(
         format!("{name} SDK cost per call (client CPU p50 difference)"),

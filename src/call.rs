@@ -18,9 +18,10 @@
 //! What the operation is comes from its [`Operation`] facts, handed in by the builder.
 //! Each call is a `tracing` span (`lumin.call`) when a subscriber wants it.
 //!
-//! Every attempt is prepared afresh: a retry builds the request again from a copy of the
-//! builder (a handwritten operation keeps a copy of its request), so a first attempt that
-//! succeeds copies no request. The future a builder becomes is boxed (`IntoFuture` needs a
+//! Every attempt is prepared afresh: a retry builds the request again from the builder,
+//! which building hands back made from the values the request borrowed (a handwritten
+//! operation keeps a copy of its request), so a first attempt that succeeds copies
+//! nothing. The future a builder becomes is boxed (`IntoFuture` needs a
 //! type that can be named), so it is kept small: state machines (`Call`, `Exec`) rather
 //! than `async` blocks and combinators that hold and move each future they await. Rare
 //! paths are out of line (`#[cold]`, `#[inline(never)]`) so that the hot path's stack
@@ -98,7 +99,7 @@ impl CallOptions {
 }
 
 /// Runs a generated operation as one call of `op`: `build` makes its request from the
-/// builder (again from a copy of it for each further attempt), `decode` reads a success
+/// builder and hands the builder back (each further attempt builds from that), `decode` reads a success
 /// response as the spec documents it, and the caller gets what `keep` takes of it.
 /// (`lumin-codegen` splits progenitor's `send()` into `build` and `decode`.)
 ///
@@ -111,7 +112,7 @@ pub(crate) fn run<'a, B, T, D, O>(
     op: &'static Operation,
     options: CallOptions,
     builder: B,
-    build: impl Fn(B) -> Result<(&'a crate::Client, Request), progenitor_client::Error<ApiErrorBody>>
+    build: impl Fn(B) -> Result<(&'a crate::Client, Request, B), progenitor_client::Error<ApiErrorBody>>
     + Copy
     + Send
     + 'a,
@@ -119,27 +120,30 @@ pub(crate) fn run<'a, B, T, D, O>(
     keep: impl FnOnce(ResponseValue<T>) -> O + Send + 'a,
 ) -> impl Future<Output = crate::Result<O>> + Send + 'a
 where
-    B: Clone + Send + 'a,
+    B: Send + 'a,
     T: 'a,
     O: 'a,
     D: Future<Output = Result<ResponseValue<T>, Undecoded>> + Send + 'a,
 {
     let state = match options.rejection() {
         Some(error) => State::Failed { error: Some(error) },
-        None => {
-            let copy = builder.clone();
-            match build(builder) {
-                Ok((client, request)) => {
-                    let again = move || build(copy.clone()).ok().map(|(_, request)| request);
-                    State::Sending {
-                        send: Exec::new(client, request, again, op, options),
-                    }
+        None => match build(builder) {
+            Ok((client, request, builder)) => {
+                // `build` hands the builder back, so a retry copies nothing it does not use.
+                let mut kept = Some(builder);
+                let again = move || {
+                    let (_, request, builder) = build(kept.take()?).ok()?;
+                    kept = Some(builder);
+                    Some(request)
+                };
+                State::Sending {
+                    send: Exec::new(client, request, again, op, options),
                 }
-                Err(error) => State::Failed {
-                    error: Some(from_generated(error, op)),
-                },
             }
-        }
+            Err(error) => State::Failed {
+                error: Some(from_generated(error, op)),
+            },
+        },
     };
     Call {
         state,

@@ -203,6 +203,45 @@ async fn send_signature_request_answered_429_is_sent_again() {
     );
 }
 
+/// Each further attempt is built again from the builder the one before handed back: the
+/// same path (its parameter encoded) and the same body, however many attempts it takes.
+#[tokio::test]
+async fn every_attempt_sends_the_same_path_and_body() {
+    const SESSION: &str = r#"{"sign_url":"https://sign.luminpdf.com/embed/abc?token=t","signer_email":"signer@example.com","expires_at":1768751225657,"status":"NEED_TO_SIGN"}"#;
+    let server = scripted::start(vec![
+        Answer::status(429),
+        Answer::status(429),
+        Answer::json(200, SESSION),
+    ])
+    .await;
+    let sleep = RecordingSleep::new();
+    let session = client(&server.base_url, &sleep)
+        .create_signing_session()
+        .signature_request_id("sr 1")
+        .body(types::SigningSessionRequest {
+            signer_email: "signer@example.com".into(),
+            expiry: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(session.signer_email, "signer@example.com");
+    let requests = server.requests();
+    assert_eq!(requests.len(), 3);
+    for request in &requests {
+        assert!(
+            request
+                .head
+                .starts_with("POST /signature_request/sr%201/signing-session HTTP/1.1"),
+            "{}",
+            request.head
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&request.body),
+            r#"{"signer_email":"signer@example.com"}"#
+        );
+    }
+}
+
 #[tokio::test]
 async fn connection_refused_is_retried_even_for_an_unsafe_operation() {
     // A port nothing listens on.

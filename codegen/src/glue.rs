@@ -675,13 +675,21 @@ fn split_send(send: &ImplItemFn) -> Result<(ImplItemFn, ImplItemFn), String> {
         return Err("it returns nothing".to_owned());
     };
     let error = nth_generic(output, 1).ok_or("its return type is not `Result<_, E>`")?;
+    let fields = destructured_fields(&build)?;
+    let kept = fields.iter().map(|field| {
+        // Each field's local now holds its checked value (the body as its model); the
+        // builder form is `From` it (typify's body builders, or the value itself).
+        quote!(#field: Ok(::std::convert::From::from(#field)))
+    });
     let request: ImplItemFn = syn::parse_quote! {
-        /// Checks the parameters and builds the request, without sending it.
+        /// Checks the parameters and builds the request, without sending it; returns the
+        /// builder again, made from the checked values the request borrowed, for a retry.
         pub(crate) fn request(
             self,
-        ) -> ::std::result::Result<(&'a super::Client, ::reqwest::Request), #error> {
+        ) -> ::std::result::Result<(&'a super::Client, ::reqwest::Request, Self), #error> {
             #(#build)*
-            Ok((client, request))
+            let again = Self { client, #(#kept),* };
+            Ok((client, request, again))
         }
     };
     let mut success = success_arm(tail)?;
@@ -704,6 +712,31 @@ fn split_send(send: &ImplItemFn) -> Result<(ImplItemFn, ImplItemFn), String> {
         }
     };
     Ok((request, decode))
+}
+
+/// The fields `send()` takes apart first (`let Self { client, a, b } = self;`), but
+/// `client`.
+fn destructured_fields(stmts: &[syn::Stmt]) -> Result<Vec<Ident>, String> {
+    let fields = stmts.iter().find_map(|stmt| match stmt {
+        syn::Stmt::Local(syn::Local {
+            pat: syn::Pat::Struct(pat),
+            init: Some(init),
+            ..
+        }) if pat.path.is_ident("Self")
+            && matches!(&*init.expr, syn::Expr::Path(p) if p.path.is_ident("self")) =>
+        {
+            Some(pat.fields.iter().map(|f| &f.member).collect::<Vec<_>>())
+        }
+        _ => None,
+    });
+    let fields = fields.ok_or("no `let Self { .. } = self;`")?;
+    Ok(fields
+        .into_iter()
+        .filter_map(|member| match member {
+            syn::Member::Named(ident) if ident != "client" => Some(ident.clone()),
+            _ => None,
+        })
+        .collect())
 }
 
 /// The body of the one arm of `match response.status().as_u16() { … }` that takes a

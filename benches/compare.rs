@@ -347,13 +347,19 @@ where
     (sa.sorted(), sb.sorted())
 }
 
+/// Both sides' client CPU time per call, p50; `None` without a per-thread CPU clock.
+fn cpu_p50(a: &Samples, b: &Samples) -> Option<(Duration, Duration)> {
+    (!a.cpu.is_empty() && !b.cpu.is_empty())
+        .then(|| (percentile(&a.cpu, 0.5), percentile(&b.cpu, 0.5)))
+}
+
 /// The SDK's cost per call: the p50 difference of client CPU time. (The latency rows also
 /// hold the server's work and the wait for its thread; the SDK adds neither.)
 fn cost_row(figure: String, a: &Samples, b: &Samples, target: bool) -> Row {
-    if a.cpu.is_empty() || b.cpu.is_empty() {
+    let Some((ca, cb)) = cpu_p50(a, b) else {
         return unmeasured(figure);
-    }
-    let cost = percentile(&a.cpu, 0.5).as_secs_f64() - percentile(&b.cpu, 0.5).as_secs_f64();
+    };
+    let cost = ca.as_secs_f64() - cb.as_secs_f64();
     Row {
         figure,
         lumin: format!("{:+.2} µs", cost * 1e6),
@@ -391,18 +397,16 @@ where
         });
     }
     let figure = format!("{name} client CPU per call p50");
-    rows.push(if sa.cpu.is_empty() || sb.cpu.is_empty() {
-        unmeasured(figure)
-    } else {
-        let (ca, cb) = (percentile(&sa.cpu, 0.5), percentile(&sb.cpu, 0.5));
-        Row {
+    rows.push(match cpu_p50(&sa, &sb) {
+        None => unmeasured(figure),
+        Some((ca, cb)) => Row {
             figure,
             lumin: format!("{:.2} µs", ca.as_secs_f64() * 1e6),
             raw: format!("{:.2} µs", cb.as_secs_f64() * 1e6),
             ratio: format!("{:.2}×", ca.as_secs_f64() / cb.as_secs_f64()),
             target: String::new(),
             ok: None,
-        }
+        },
     });
     rows.push(cost_row(
         format!("{name} SDK cost per call (client CPU p50 difference)"),

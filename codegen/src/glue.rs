@@ -675,7 +675,7 @@ fn split_send(send: &ImplItemFn) -> Result<(ImplItemFn, ImplItemFn), String> {
         return Err("it returns nothing".to_owned());
     };
     let error = nth_generic(output, 1).ok_or("its return type is not `Result<_, E>`")?;
-    let fields = destructured_fields(&build)?;
+    let (_, fields) = crate::destructuring(&build).ok_or("no `let Self { .. } = self;`")?;
     let kept = fields.iter().map(|field| {
         // Each field's local now holds its checked value (the body as its model); the
         // builder form is `From` it (typify's body builders, or the value itself).
@@ -712,31 +712,6 @@ fn split_send(send: &ImplItemFn) -> Result<(ImplItemFn, ImplItemFn), String> {
         }
     };
     Ok((request, decode))
-}
-
-/// The fields `send()` takes apart first (`let Self { client, a, b } = self;`), but
-/// `client`.
-fn destructured_fields(stmts: &[syn::Stmt]) -> Result<Vec<Ident>, String> {
-    let fields = stmts.iter().find_map(|stmt| match stmt {
-        syn::Stmt::Local(syn::Local {
-            pat: syn::Pat::Struct(pat),
-            init: Some(init),
-            ..
-        }) if pat.path.is_ident("Self")
-            && matches!(&*init.expr, syn::Expr::Path(p) if p.path.is_ident("self")) =>
-        {
-            Some(pat.fields.iter().map(|f| &f.member).collect::<Vec<_>>())
-        }
-        _ => None,
-    });
-    let fields = fields.ok_or("no `let Self { .. } = self;`")?;
-    Ok(fields
-        .into_iter()
-        .filter_map(|member| match member {
-            syn::Member::Named(ident) if ident != "client" => Some(ident.clone()),
-            _ => None,
-        })
-        .collect())
 }
 
 /// The body of the one arm of `match response.status().as_u16() { … }` that takes a

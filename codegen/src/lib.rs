@@ -366,6 +366,34 @@ fn body_rules(
     rules::body_rules(schema, schemas)
 }
 
+/// Where `send()` takes its builder apart (`let Self { client, a, b } = self;`): the
+/// statement's index and the fields it names, but `client`.
+pub(crate) fn destructuring(stmts: &[syn::Stmt]) -> Option<(usize, Vec<syn::Ident>)> {
+    stmts
+        .iter()
+        .enumerate()
+        .find_map(|(index, stmt)| match stmt {
+            syn::Stmt::Local(syn::Local {
+                pat: syn::Pat::Struct(pat),
+                init: Some(init),
+                ..
+            }) if pat.path.is_ident("Self")
+                && matches!(&*init.expr, syn::Expr::Path(p) if p.path.is_ident("self")) =>
+            {
+                let fields = pat
+                    .fields
+                    .iter()
+                    .filter_map(|f| match &f.member {
+                        syn::Member::Named(ident) if ident != "client" => Some(ident.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                Some((index, fields))
+            }
+            _ => None,
+        })
+}
+
 /// The items of the generated module `name` (`types`, `builder`), if progenitor wrote one.
 pub(crate) fn generated_module<'f>(
     file: &'f mut syn::File,

@@ -20,7 +20,6 @@
 
 use std::collections::BTreeMap;
 
-use quote::quote;
 use syn::visit_mut::VisitMut;
 use syn::{Expr, ImplItem, Item, ItemImpl, Type};
 
@@ -125,19 +124,11 @@ fn operation_builder(imp: &mut ItemImpl) -> Result<usize, Error> {
             _ => None,
         })
         .ok_or_else(|| Error(format!("`builder::{name}` has no `send()`")))?;
-    let destructure = send
-        .block
-        .stmts
-        .iter()
-        .position(|stmt| {
-            let text = quote!(#stmt).to_string();
-            text.starts_with("let Self {") && text.ends_with("} = self ;")
-        })
-        .ok_or_else(|| {
-            Error(format!(
-                "`builder::{name}::send` does not start with `let Self {{ .. }} = self;`"
-            ))
-        })?;
+    let (destructure, _) = crate::destructuring(&send.block.stmts).ok_or_else(|| {
+        Error(format!(
+            "`builder::{name}::send` has no `let Self {{ .. }} = self;`"
+        ))
+    })?;
     let count = fields.len();
     for (offset, (field, message)) in fields.into_iter().enumerate() {
         let ident = syn::Ident::new(&field, proc_macro2::Span::call_site());
@@ -261,6 +252,8 @@ fn try_from_source(imp: &ItemImpl) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    use quote::quote;
+
     use super::*;
 
     const OPERATION: &str = r#"

@@ -313,7 +313,7 @@ fn render_builder(builders: &[Item], name: &str, out: &mut String) {
         let _ = writeln!(out, "  {kind} {field}: {shown}{need}");
     }
     if let Some(ret) = decoded {
-        // Result<ResponseValue<S>, Undecoded>, and Result<(&Client, Request), Error<E>>
+        // Result<ResponseValue<S>, Undecoded>, and Result<(&Client, Request, Self), Error<E>>
         let ok = generic_args(&ret)
             .first()
             .and_then(|t| generic_args(t).into_iter().next());

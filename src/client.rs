@@ -24,6 +24,8 @@ pub const DEFAULT_USER_AGENT: &str = concat!("lumin-rust/", env!("CARGO_PKG_VERS
 /// What a client carries besides its HTTP client and base URL.
 #[derive(Clone)]
 pub struct ClientState {
+    /// The base URL, parsed: each operation's URL is made from it.
+    pub(crate) base: crate::endpoint::BaseUrl,
     pub(crate) token_source: Option<Arc<dyn TokenSource>>,
     /// The header of a static credential (API key, fixed bearer token), marked sensitive;
     /// set on each request, so that it works with a caller's own HTTP client too.
@@ -50,6 +52,7 @@ impl ClientState {
 impl fmt::Debug for ClientState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientState")
+            .field("base", &self.base)
             .field("token_source", &self.token_source)
             .field(
                 "static_auth",
@@ -324,12 +327,15 @@ impl ClientBuilder {
             return Err(BuildError::EmptyCredential { credential });
         }
         let base_url = self.base_url.trim_end_matches('/').to_owned();
-        if let Err(reason) = crate::endpoint::check(&self.base_url, self.insecure_http, false) {
-            return Err(BuildError::InvalidBaseUrl {
-                url: crate::endpoint::redacted(&self.base_url),
-                reason,
-            });
-        }
+        let base = match crate::endpoint::check(&self.base_url, self.insecure_http, false) {
+            Ok(parsed) => crate::endpoint::BaseUrl::new(parsed),
+            Err(reason) => {
+                return Err(BuildError::InvalidBaseUrl {
+                    url: crate::endpoint::redacted(&self.base_url),
+                    reason,
+                });
+            }
+        };
         let static_auth = credentials.static_header()?;
         let user_agent =
             HeaderValue::from_str(&self.user_agent).map_err(|_| BuildError::InvalidUserAgent)?;
@@ -356,6 +362,7 @@ impl ClientBuilder {
             &base_url,
             http,
             ClientState {
+                base,
                 token_source,
                 static_auth,
                 user_agent,

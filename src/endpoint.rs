@@ -10,6 +10,7 @@
 //!   to it (`http://proxy/?x=1` would become `/?x=1/user/info`). OAuth endpoints may
 //!   carry a query (RFC 6749 §3.1).
 
+use std::fmt::{self, Write as _};
 use std::net::IpAddr;
 
 use url::{Host, Url};
@@ -81,6 +82,39 @@ fn is_loopback(host: &Host<&str>) -> bool {
     }
 }
 
+/// The API base URL, parsed once when the client is built. An operation's URL is this one
+/// with the operation's path set after the base's own path: made without parsing the
+/// scheme and host again, as formatting a string and parsing it would on every call.
+#[derive(Debug, Clone)]
+pub(crate) struct BaseUrl {
+    url: Url,
+    /// The base's path without a trailing `/` (empty for a URL with no path).
+    path: String,
+}
+
+impl BaseUrl {
+    /// The base for `url`, a URL [`check`] accepted for the API (so it has no query or
+    /// fragment).
+    pub(crate) fn new(url: Url) -> Self {
+        let path = url.path().trim_end_matches('/').to_owned();
+        BaseUrl { url, path }
+    }
+
+    /// This URL with `path` appended to its path: what parsing the base URL's text
+    /// followed by `path` gives. `path` starts with `/`, its parameters already
+    /// percent-encoded (see `call::PathText`).
+    pub(crate) fn with_path(&self, path: fmt::Arguments<'_>) -> Url {
+        let mut full = String::with_capacity(self.path.len() + 64);
+        full.push_str(&self.path);
+        // Writing to a `String` cannot fail, unless a parameter's `Display` does, and
+        // then `format!` would have panicked.
+        let _ = full.write_fmt(path);
+        let mut url = self.url.clone();
+        url.set_path(&full);
+        url
+    }
+}
+
 /// `url` with any user name and password removed, for error messages.
 pub(crate) fn redacted(url: &str) -> String {
     match Url::parse(url) {
@@ -96,6 +130,56 @@ pub(crate) fn redacted(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What the client did before, on every call: the base's text, trimmed of a trailing
+    /// `/`, then the path, parsed as one URL.
+    fn parsed_whole(base: &str, path: &str) -> Url {
+        Url::parse(&format!("{}{path}", base.trim_end_matches('/'))).unwrap()
+    }
+
+    #[test]
+    fn an_operation_url_is_what_parsing_the_whole_text_gives() {
+        let bases = [
+            "https://api.luminpdf.com/v1",
+            "https://api.luminpdf.com/v1/",
+            "http://127.0.0.1:8080/v1",
+            "http://localhost",
+            "http://localhost/",
+            "https://proxy.example/a%20b/lumin/v1",
+            "https://proxy.example/caf\u{e9}/v1",
+            "https://PROXY.example:443/v1",
+        ];
+        let paths = [
+            "/user/info",
+            "/signature_request/sr_1/signing-session",
+            // Parameters as `PathText` encodes them, and what it leaves alone.
+            "/signature_request/a%2Fb%3Fc%23d%25e/cancel",
+            "/template/caf\u{e9}/x",
+            // Dot segments, which parsing removes (`%2e%2e` is `..`).
+            "/signature_request/%2e%2e/user/info",
+            "/signature_request/sr_1/..",
+            "/signature_request/./x",
+            "/templates",
+        ];
+        for base in bases {
+            let parsed = check(base, false, false).unwrap();
+            let made = BaseUrl::new(parsed);
+            for path in paths {
+                let url = made.with_path(format_args!("{path}"));
+                assert_eq!(url, parsed_whole(base, path), "{base} + {path}");
+                assert_eq!(url.as_str(), parsed_whole(base, path).as_str());
+            }
+        }
+        let made = BaseUrl::new(check("http://127.0.0.1:8080/v1", false, false).unwrap());
+        assert_eq!(
+            made.with_path(format_args!(
+                "/signature_request/{}/signing-session",
+                "sr 1"
+            ))
+            .as_str(),
+            "http://127.0.0.1:8080/v1/signature_request/sr%201/signing-session"
+        );
+    }
 
     #[test]
     fn loopback_may_be_plain_http_and_nothing_else_may() {

@@ -671,6 +671,7 @@ fn split_send(send: &ImplItemFn) -> Result<(ImplItemFn, ImplItemFn), String> {
     }
     drop_generator_version(&mut build)?;
     encode_paths_in_place(&mut build)?;
+    url_from_base(&mut build)?;
     let ReturnType::Type(_, output) = &send.sig.output else {
         return Err("it returns nothing".to_owned());
     };
@@ -843,6 +844,71 @@ fn encode_paths_in_place(stmts: &mut [syn::Stmt]) -> Result<(), String> {
     rewrite.0
 }
 
+/// Makes the URL from the client's parsed base URL: progenitor's
+/// `let url = format!("{}/path/{}", client.baseurl, …);` becomes
+/// `let url = client.inner.base.with_path(format_args!("/path/{}", …));`
+/// (`crate::endpoint::BaseUrl`). Formatting the whole URL made reqwest parse its scheme and
+/// host again on every call; the path is the only part that changes.
+fn url_from_base(stmts: &mut [syn::Stmt]) -> Result<(), String> {
+    let mut found = 0;
+    for stmt in stmts.iter_mut() {
+        let syn::Stmt::Local(local) = stmt else {
+            continue;
+        };
+        if !matches!(&local.pat, syn::Pat::Ident(p) if p.ident == "url") {
+            continue;
+        }
+        let Some(init) = local.init.as_mut() else {
+            return Err("`let url;` has no value".to_owned());
+        };
+        let syn::Expr::Macro(mac) = &*init.expr else {
+            return Err("`let url = …` is not a `format!`".to_owned());
+        };
+        if !mac.mac.path.is_ident("format") {
+            return Err("`let url = …` is not a `format!`".to_owned());
+        }
+        let args = mac
+            .mac
+            .parse_body_with(
+                syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated,
+            )
+            .map_err(|e| format!("the URL's `format!` does not parse: {e}"))?;
+        let mut args = args.into_iter();
+        let (
+            Some(syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(text),
+                ..
+            })),
+            Some(base),
+        ) = (args.next(), args.next())
+        else {
+            return Err("the URL's `format!` has no text and base URL".to_owned());
+        };
+        let is_base = matches!(&base, syn::Expr::Field(field)
+            if matches!(&field.member, syn::Member::Named(m) if m == "baseurl")
+            && matches!(&*field.base, syn::Expr::Path(p) if p.path.is_ident("client")));
+        let path = text.value();
+        let Some(path) = path.strip_prefix("{}").filter(|p| p.starts_with('/')) else {
+            return Err(format!(
+                "the URL's format text {path:?} does not start with `{{}}/`"
+            ));
+        };
+        if !is_base {
+            return Err("the URL's first argument is not `client.baseurl`".to_owned());
+        }
+        let path = syn::LitStr::new(path, text.span());
+        let rest: Vec<syn::Expr> = args.collect();
+        *init.expr = syn::parse_quote! {
+            client.inner.base.with_path(::std::format_args!(#path #(, #rest)*))
+        };
+        found += 1;
+    }
+    match found {
+        1 => Ok(()),
+        n => Err(format!("expected one `let url = format!(…)`, found {n}")),
+    }
+}
+
 /// The rewrite of [`encode_paths_in_place`], in every macro's tokens (the URL is a
 /// `format!`); any `encode_path` not in the expected shape is an error.
 struct PathSegments(Result<(), String>);
@@ -942,4 +1008,67 @@ fn nth_generic(ty: &Type, n: usize) -> Option<Type> {
             _ => None,
         })
         .nth(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    use super::*;
+
+    fn statements(code: &str) -> Vec<syn::Stmt> {
+        syn::parse_str::<syn::Block>(&format!("{{ {code} }}"))
+            .unwrap()
+            .stmts
+    }
+
+    #[test]
+    fn the_url_is_the_base_with_the_path_set() {
+        let mut stmts = statements(
+            r#"let Self { client, id } = self;
+               let url = format!("{}/signature_request/{}/cancel", client.baseurl, { (id).path_segment() },);
+               let request = client.client.post(url);"#,
+        );
+        url_from_base(&mut stmts).unwrap();
+        let text = stmts
+            .iter()
+            .map(|s| quote!(#s).to_string())
+            .collect::<String>();
+        assert!(
+            text.contains(
+                "let url = client . inner . base . with_path (:: std :: format_args ! \
+                 (\"/signature_request/{}/cancel\" , { (id) . path_segment () })) ;"
+            ),
+            "{text}"
+        );
+        let mut stmts = statements(r#"let url = format!("{}/user/info", client.baseurl);"#);
+        url_from_base(&mut stmts).unwrap();
+        let text = stmts
+            .iter()
+            .map(|s| quote!(#s).to_string())
+            .collect::<String>();
+        assert!(
+            text.contains("with_path (:: std :: format_args ! (\"/user/info\"))"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_url_made_another_way_is_an_error() {
+        for (code, why) in [
+            (
+                r#"let url = format!("{}/x", other.baseurl);"#,
+                "not `client.baseurl`",
+            ),
+            (
+                r#"let url = format!("https://h/{}", client.baseurl);"#,
+                "does not start with `{}/`",
+            ),
+            (r#"let url = client.baseurl.clone();"#, "not a `format!`"),
+            (r#"let request = 1;"#, "found 0"),
+        ] {
+            let error = url_from_base(&mut statements(code)).unwrap_err();
+            assert!(error.contains(why), "{code}: {error}");
+        }
+    }
 }

@@ -93,9 +93,10 @@ fn form_of(value: &Value) -> reqwest::multipart::Form {
 }
 
 fn base_request(client: &crate::Client, method: Method, path: &str) -> reqwest::RequestBuilder {
-    client
-        .client()
-        .request(method, format!("{}{path}", client.baseurl()))
+    client.client().request(
+        method,
+        client.inner().base.with_path(format_args!("{path}")),
+    )
 }
 
 /// A request for a PDF answer (`Accept: application/pdf`).

@@ -1022,18 +1022,20 @@ mod tests {
             .stmts
     }
 
+    /// `code` with its URL rewritten, printed.
+    fn rewritten(code: &str) -> String {
+        let mut stmts = statements(code);
+        url_from_base(&mut stmts).unwrap();
+        stmts.iter().map(|s| quote!(#s).to_string()).collect()
+    }
+
     #[test]
     fn the_url_is_the_base_with_the_path_set() {
-        let mut stmts = statements(
+        let text = rewritten(
             r#"let Self { client, id } = self;
                let url = format!("{}/signature_request/{}/cancel", client.baseurl, { (id).path_segment() },);
                let request = client.client.post(url);"#,
         );
-        url_from_base(&mut stmts).unwrap();
-        let text = stmts
-            .iter()
-            .map(|s| quote!(#s).to_string())
-            .collect::<String>();
         assert!(
             text.contains(
                 "let url = client . inner . base . with_path (:: std :: format_args ! \
@@ -1041,12 +1043,7 @@ mod tests {
             ),
             "{text}"
         );
-        let mut stmts = statements(r#"let url = format!("{}/user/info", client.baseurl);"#);
-        url_from_base(&mut stmts).unwrap();
-        let text = stmts
-            .iter()
-            .map(|s| quote!(#s).to_string())
-            .collect::<String>();
+        let text = rewritten(r#"let url = format!("{}/user/info", client.baseurl);"#);
         assert!(
             text.contains("with_path (:: std :: format_args ! (\"/user/info\"))"),
             "{text}"

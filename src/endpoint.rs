@@ -106,8 +106,8 @@ impl BaseUrl {
     pub(crate) fn with_path(&self, path: fmt::Arguments<'_>) -> Url {
         let mut full = String::with_capacity(self.path.len() + 64);
         full.push_str(&self.path);
-        // Writing to a `String` cannot fail, unless a parameter's `Display` does, and
-        // then `format!` would have panicked.
+        // Writing to a `String` fails only when a parameter's `Display` does; the
+        // parameters are strings and numbers, whose `Display` cannot.
         let _ = full.write_fmt(path);
         let mut url = self.url.clone();
         url.set_path(&full);

@@ -128,6 +128,7 @@ async fn a_required_parameter_or_body_field_left_unset_is_named_and_nothing_is_s
     );
     assert_eq!(any.calls_async().await, 1);
 }
+
 #[tokio::test]
 async fn response_errors_keep_status_headers_request_id_retry_after_and_body() {
     let server = MockServer::start_async().await;

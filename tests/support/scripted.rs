@@ -84,12 +84,7 @@ pub async fn start(answers: Vec<Answer>) -> Scripted {
                     answer = *inner;
                 }
                 if let Answer::Truncated(status, headers, body, announced) = answer {
-                    let mut text =
-                        format!("HTTP/1.1 {status} X\r\ncontent-length: {announced}\r\n");
-                    for (name, value) in headers {
-                        text.push_str(&format!("{name}: {value}\r\n"));
-                    }
-                    text.push_str("\r\n");
+                    let text = head(status, &format!("content-length: {announced}"), &headers);
                     let _ = socket.write_all(text.as_bytes()).await;
                     let _ = socket.write_all(&body).await;
                     let _ = socket.flush().await;
@@ -98,13 +93,8 @@ pub async fn start(answers: Vec<Answer>) -> Scripted {
                     return;
                 }
                 if let Answer::Chunked(status, headers, chunks) = answer {
-                    let mut text = format!(
-                        "HTTP/1.1 {status} X\r\ntransfer-encoding: chunked\r\nconnection: close\r\n"
-                    );
-                    for (name, value) in headers {
-                        text.push_str(&format!("{name}: {value}\r\n"));
-                    }
-                    text.push_str("\r\n");
+                    let framing = "transfer-encoding: chunked\r\nconnection: close";
+                    let text = head(status, framing, &headers);
                     let _ = socket.write_all(text.as_bytes()).await;
                     for chunk in chunks {
                         let frame = format!("{:x}\r\n{chunk}\r\n", chunk.len());
@@ -117,14 +107,8 @@ pub async fn start(answers: Vec<Answer>) -> Scripted {
                     return;
                 }
                 if let Answer::Respond(status, headers, body) = answer {
-                    let mut text = format!(
-                        "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n",
-                        body.len()
-                    );
-                    for (name, value) in headers {
-                        text.push_str(&format!("{name}: {value}\r\n"));
-                    }
-                    text.push_str("\r\n");
+                    let framing = format!("content-length: {}\r\nconnection: close", body.len());
+                    let mut text = head(status, &framing, &headers);
                     text.push_str(&body);
                     let _ = socket.write_all(text.as_bytes()).await;
                 }
@@ -133,6 +117,17 @@ pub async fn start(answers: Vec<Answer>) -> Scripted {
         }
     });
     Scripted { base_url, received }
+}
+
+/// A response's status line and header block: `framing` (how the body is delimited), then
+/// `headers`, then the blank line.
+fn head(status: u16, framing: &str, headers: &[(&'static str, String)]) -> String {
+    let mut text = format!("HTTP/1.1 {status} X\r\n{framing}\r\n");
+    for (name, value) in headers {
+        text.push_str(&format!("{name}: {value}\r\n"));
+    }
+    text.push_str("\r\n");
+    text
 }
 
 async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<Received> {

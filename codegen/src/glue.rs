@@ -887,15 +887,15 @@ fn url_from_base(stmts: &mut [syn::Stmt]) -> Result<(), String> {
         let is_base = matches!(&base, syn::Expr::Field(field)
             if matches!(&field.member, syn::Member::Named(m) if m == "baseurl")
             && matches!(&*field.base, syn::Expr::Path(p) if p.path.is_ident("client")));
+        if !is_base {
+            return Err("the URL's first argument is not `client.baseurl`".to_owned());
+        }
         let path = text.value();
         let Some(path) = path.strip_prefix("{}").filter(|p| p.starts_with('/')) else {
             return Err(format!(
                 "the URL's format text {path:?} does not start with `{{}}/`"
             ));
         };
-        if !is_base {
-            return Err("the URL's first argument is not `client.baseurl`".to_owned());
-        }
         let path = syn::LitStr::new(path, text.span());
         let rest: Vec<syn::Expr> = args.collect();
         *init.expr = syn::parse_quote! {
